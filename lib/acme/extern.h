@@ -112,12 +112,21 @@ enum acme_err	 acme_post(struct acme_ctx *, const char *url,
 		    json_t *payload, int use_jwk,
 		    const struct acme_key *signer, const char *accept,
 		    struct http_resp *resp);
+/* Milliseconds on the monotonic clock. */
+unsigned long long mono_ms(void);
 /* Waits ms milliseconds. */
 void		 sleep_ms(unsigned ms);
 /* Next wait for polling: Retry-After if sent (clamped), else backoff. */
 unsigned	 poll_wait_ms(const struct acme_ctx *, const struct http_resp *,
 		    unsigned attempt);
 
+/* challenge.c, account.c, order.c: parse from an already-parsed object.
+ * Return ACME_OK or ACME_ERR_PROTO; *out is filled (caller clears). */
+enum acme_err	 challenge_from_json(const json_t *, struct acme_challenge *);
+void		 challenge_clear(struct acme_challenge *);
+/* request.c: a problem object embedded in an order or challenge. */
+enum acme_err	 problem_from_json(const json_t *, long status,
+		    struct acme_problem **out);
 /* util.c */
 /* Strict JSON: duplicate keys rejected, object at top.  NULL on error
  * (and ctx detail set when ctx is not NULL). */
