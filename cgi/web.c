@@ -1,0 +1,519 @@
+/*
+ * Request parsing and response buffering for acme.fcgi.  Everything the
+ * browser or API client sends is read here once, with caps on every
+ * size, and handed on as a struct req.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "web.h"
+
+static const char *const methods[] = {
+	[M_GET] = "GET",
+	[M_HEAD] = "HEAD",
+	[M_POST] = "POST",
+	[M_OTHER] = "",
+};
+_Static_assert(sizeof(methods) / sizeof(methods[0]) == M__MAX, "methods");
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower((unsigned char)c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+url_decode(char *s, int plus)
+{
+	char	*w = s;
+	int	 hi, lo;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '%') {
+			if ((hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0)
+				return -1;
+			if ((*w++ = (char)(hi << 4 | lo)) == '\0')
+				return -1;
+			s += 2;
+		} else if (*s == '+' && plus)
+			*w++ = ' ';
+		else
+			*w++ = *s;
+	}
+	*w = '\0';
+	return 0;
+}
+
+/*
+ * Splits "a=1&b=2" into kv pairs (decoded).  Returns 0, -1 when out of
+ * memory; malformed pairs set *bad and are skipped.
+ */
+static int
+parse_pairs(const char *in, struct kv *kv, size_t *n, int *bad)
+{
+	char	*copy, *p, *pair, *eq;
+
+	if (in == NULL || *in == '\0')
+		return 0;
+	if ((copy = strdup(in)) == NULL)
+		return -1;
+	for (p = copy; (pair = strsep(&p, "&;")) != NULL;) {
+		if (*pair == '\0')
+			continue;
+		if (*n >= FIELD_MAX) {
+			*bad = 1;
+			break;
+		}
+		if ((eq = strchr(pair, '=')) != NULL)
+			*eq++ = '\0';
+		else
+			eq = pair + strlen(pair);
+		if (url_decode(pair, 1) == -1 || url_decode(eq, 1) == -1) {
+			*bad = 1;
+			continue;
+		}
+		kv[*n].key = strdup(pair);
+		kv[*n].val = strdup(eq);
+		if (kv[*n].key == NULL || kv[*n].val == NULL) {
+			free(kv[*n].key);
+			free(kv[*n].val);
+			free(copy);
+			return -1;
+		}
+		(*n)++;
+	}
+	free(copy);
+	return 0;
+}
+
+/*
+ * Copies a JSON body's scalar members into r->form so handlers read
+ * forms and JSON the same way; arrays of strings are joined by '\n'
+ * (contact[], domains as a list).
+ */
+static int
+json_to_form(struct req *r)
+{
+	const char	*key;
+	json_t		*v, *e;
+	size_t		 i;
+	char		 num[32], *s;
+
+	json_object_foreach(r->json, key, v) {
+		if (r->nform >= FIELD_MAX) {
+			r->body_bad = 1;
+			return 0;
+		}
+		s = NULL;
+		if (json_is_string(v)) {
+			if (strlen(json_string_value(v)) !=
+			    json_string_length(v)) {
+				r->body_bad = 1;
+				continue;
+			}
+			s = strdup(json_string_value(v));
+		} else if (json_is_integer(v)) {
+			snprintf(num, sizeof(num), "%lld",
+			    (long long)json_integer_value(v));
+			s = strdup(num);
+		} else if (json_is_boolean(v))
+			s = strdup(json_is_true(v) ? "1" : "0");
+		else if (json_is_array(v)) {
+			struct resp	 b;
+
+			memset(&b, 0, sizeof(b));
+			json_array_foreach(v, i, e) {
+				if (!json_is_string(e)) {
+					r->body_bad = 1;
+					break;
+				}
+				if (i > 0)
+					resp_add(&b, "\n", 1);
+				resp_puts(&b, json_string_value(e));
+			}
+			if (b.failed) {
+				resp_clear(&b);
+				return -1;
+			}
+			s = b.body != NULL ? b.body : strdup("");
+		} else if (json_is_null(v))
+			continue;
+		else {
+			r->body_bad = 1;
+			continue;
+		}
+		if (s == NULL || (r->form[r->nform].key = strdup(key)) == NULL) {
+			free(s);
+			return -1;
+		}
+		r->form[r->nform++].val = s;
+	}
+	return 0;
+}
+
+/* Reads up to BODY_MAX bytes of the request body. */
+static int
+read_body(struct req *r, const struct env *e)
+{
+	const char	*cl = e->get(e->arg, "CONTENT_LENGTH");
+	const char	*ct = e->get(e->arg, "CONTENT_TYPE");
+	char		*buf, *end;
+	unsigned long	 want;
+	long		 got;
+	size_t		 have = 0;
+	int		 rc = 0;
+
+	if (cl == NULL || *cl == '\0')
+		return 0;
+	want = strtoul(cl, &end, 10);
+	if (*end != '\0' || cl[0] == '-') {
+		r->body_bad = 1;
+		return 0;
+	}
+	if (want > BODY_MAX) {
+		r->body_too_big = 1;
+		return 0;
+	}
+	if ((buf = malloc(want + 1)) == NULL)
+		return -1;
+	while (have < want) {
+		if ((got = e->read(e->arg, buf + have, want - have)) <= 0)
+			break;
+		have += (size_t)got;
+	}
+	buf[have] = '\0';
+	if (have != want || strlen(buf) != have)
+		r->body_bad = 1;
+	else if (ct != NULL && strncasecmp(ct, "application/json", 16) == 0) {
+		json_error_t	 jerr;
+
+		r->body_json = 1;
+		r->json = json_loadb(buf, have, JSON_REJECT_DUPLICATES, &jerr);
+		if (r->json == NULL || !json_is_object(r->json))
+			r->body_bad = 1;
+		else
+			rc = json_to_form(r);
+	} else if (ct == NULL || strncasecmp(ct,
+	    "application/x-www-form-urlencoded", 33) == 0)
+		rc = parse_pairs(buf, r->form, &r->nform, &r->body_bad);
+	else
+		r->body_bad = 1;
+	free(buf);
+	return rc;
+}
+
+int
+req_read(struct req *r, const struct env *e)
+{
+	const char	*m, *uri, *acc, *https, *q;
+	char		*path;
+	size_t		 i, n;
+
+	memset(r, 0, sizeof(*r));
+	m = e->get(e->arg, "REQUEST_METHOD");
+	r->method = M_OTHER;
+	for (i = 0; m != NULL && i < M_OTHER; i++)
+		if (strcmp(m, methods[i]) == 0)
+			r->method = (enum method)i;
+
+	/* REQUEST_URI is what the client sent, under every server. */
+	if ((uri = e->get(e->arg, "REQUEST_URI")) == NULL)
+		uri = "/";
+	n = strcspn(uri, "?#");
+	if ((path = strndup(uri, n)) == NULL)
+		return -1;
+	if (url_decode(path, 0) == -1)
+		path[0] = '\0';		/* routes nowhere: 404 */
+	r->path = path;
+	q = uri[n] == '?' ? uri + n + 1 : e->get(e->arg, "QUERY_STRING");
+	if (parse_pairs(q, r->query, &r->nquery, &r->body_bad) == -1)
+		return -1;
+
+	acc = e->get(e->arg, "HTTP_ACCEPT");
+	r->want_json = acc != NULL && strstr(acc, "application/json") != NULL;
+	https = e->get(e->arg, "HTTPS");
+	r->https = https != NULL && (strcasecmp(https, "on") == 0 ||
+	    strcmp(https, "1") == 0);
+	r->remote_addr = e->get(e->arg, "REMOTE_ADDR");
+	r->remote_user = e->get(e->arg, "REMOTE_USER");
+	r->cookie = e->get(e->arg, "HTTP_COOKIE");
+	r->authorization = e->get(e->arg, "HTTP_AUTHORIZATION");
+	r->csrf_header = e->get(e->arg, "HTTP_X_CSRF_TOKEN");
+	r->host = e->get(e->arg, "HTTP_HOST");
+	if (r->method == M_POST)
+		return read_body(r, e);
+	return 0;
+}
+
+void
+req_clear(struct req *r)
+{
+	size_t	 i;
+
+	if (r == NULL)
+		return;
+	free(r->path);
+	for (i = 0; i < r->nquery; i++) {
+		free(r->query[i].key);
+		free(r->query[i].val);
+	}
+	for (i = 0; i < r->nform; i++) {
+		free(r->form[i].key);
+		free(r->form[i].val);
+	}
+	json_decref(r->json);
+	memset(r, 0, sizeof(*r));
+}
+
+static const char *
+kv_get(const struct kv *kv, size_t n, const char *key)
+{
+	const char	*v = NULL;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(kv[i].key, key) == 0)
+			v = kv[i].val;
+	return v;
+}
+
+const char *
+req_field(const struct req *r, const char *key)
+{
+	return kv_get(r->form, r->nform, key);
+}
+
+const char *
+req_query(const struct req *r, const char *key)
+{
+	return kv_get(r->query, r->nquery, key);
+}
+
+int
+req_cookie(const struct req *r, const char *name, char *buf, size_t len)
+{
+	const char	*p = r->cookie;
+	size_t		 nl = strlen(name), vl;
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == ';')
+			p++;
+		if (strncmp(p, name, nl) == 0 && p[nl] == '=') {
+			p += nl + 1;
+			vl = strcspn(p, ";");
+			if (vl >= len)
+				return -1;
+			memcpy(buf, p, vl);
+			buf[vl] = '\0';
+			return 0;
+		}
+		p = strchr(p, ';');
+	}
+	return -1;
+}
+
+/* Response side. ---------------------------------------------------- */
+
+void
+resp_add(struct resp *p, const char *s, size_t len)
+{
+	char	*nb;
+	size_t	 ncap;
+
+	if (p->failed)
+		return;
+	if (p->len + len + 1 > p->cap) {
+		ncap = p->cap ? p->cap : 4096;
+		while (ncap < p->len + len + 1)
+			ncap *= 2;
+		if ((nb = realloc(p->body, ncap)) == NULL) {
+			p->failed = 1;
+			return;
+		}
+		p->body = nb;
+		p->cap = ncap;
+	}
+	memcpy(p->body + p->len, s, len);
+	p->len += len;
+	p->body[p->len] = '\0';
+}
+
+void
+resp_puts(struct resp *p, const char *s)
+{
+	resp_add(p, s, strlen(s));
+}
+
+void
+resp_printf(struct resp *p, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		p->failed = 1;
+		return;
+	}
+	resp_add(p, s, (size_t)n);
+	free(s);
+}
+
+void
+resp_header(struct resp *p, const char *name, const char *value)
+{
+	char	*nh;
+	size_t	 add;
+
+	/* No header injection: values never carry CR or LF. */
+	if (strpbrk(value, "\r\n") != NULL || strpbrk(name, "\r\n: ") != NULL)
+		return;
+	add = strlen(name) + strlen(value) + 4;
+	if ((nh = realloc(p->headers, p->hlen + add + 1)) == NULL) {
+		p->failed = 1;
+		return;
+	}
+	p->headers = nh;
+	p->hlen += (size_t)snprintf(nh + p->hlen, add + 1, "%s: %s\r\n",
+	    name, value);
+}
+
+void
+resp_type(struct resp *p, const char *ctype)
+{
+	free(p->ctype);
+	if ((p->ctype = strdup(ctype)) == NULL)
+		p->failed = 1;
+}
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	default: return status >= 500 ? "Internal Server Error" : "Error";
+	}
+}
+
+int
+resp_send(struct resp *p, const struct env *e, int head)
+{
+	char	 line[256];
+	int	 n;
+
+	if (p->failed) {
+		/* Out of memory building the page: say so plainly. */
+		p->status = 500;
+		p->len = 0;
+		p->hlen = 0;
+		free(p->ctype);
+		p->ctype = NULL;
+	}
+	if (p->status == 0)
+		p->status = 200;
+	n = snprintf(line, sizeof(line),
+	    "Status: %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "X-Frame-Options: DENY\r\n"
+	    "Referrer-Policy: same-origin\r\n",
+	    p->status, status_text(p->status),
+	    p->ctype ? p->ctype : "text/plain; charset=utf-8",
+	    p->failed ? (size_t)0 : p->len);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -1;
+	if (e->write(e->arg, line, (size_t)n) == -1)
+		return -1;
+	if (p->hlen > 0 && e->write(e->arg, p->headers, p->hlen) == -1)
+		return -1;
+	if (e->write(e->arg, "\r\n", 2) == -1)
+		return -1;
+	if (!head && !p->failed && p->len > 0 &&
+	    e->write(e->arg, p->body, p->len) == -1)
+		return -1;
+	return 0;
+}
+
+void
+resp_clear(struct resp *p)
+{
+	if (p == NULL)
+		return;
+	free(p->ctype);
+	free(p->headers);
+	free(p->body);
+	memset(p, 0, sizeof(*p));
+}
+
+void
+resp_json(struct resp *p, int status, json_t *v)
+{
+	char	*s;
+
+	p->status = status;
+	resp_type(p, "application/json");
+	if (v == NULL || (s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_ENSURE_ASCII)) == NULL) {
+		json_decref(v);
+		p->failed = 1;
+		return;
+	}
+	json_decref(v);
+	resp_puts(p, s);
+	resp_add(p, "\n", 1);
+	free(s);
+}
+
+void
+resp_json_error(struct resp *p, int status, const char *code,
+    const char *message, const char *field)
+{
+	resp_json(p, status, json_pack("{s:{s:s,s:s,s:s?}}", "error",
+	    "code", code, "message", message, "field", field));
+}
+
+void
+resp_urlenc(struct resp *p, const char *s)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	char			 b[3];
+
+	for (; *s != '\0'; s++) {
+		if (isalnum((unsigned char)*s) || strchr("-._~", *s) != NULL)
+			resp_add(p, s, 1);
+		else {
+			b[0] = '%';
+			b[1] = hex[(unsigned char)*s >> 4];
+			b[2] = hex[(unsigned char)*s & 15];
+			resp_add(p, b, 3);
+		}
+	}
+}
