@@ -1,0 +1,78 @@
+/*
+ * What acme.fcgi's page groups share: the per-request context, the route
+ * table's handler type and the helpers main.c provides.
+ */
+#ifndef PAGES_H
+#define PAGES_H
+
+#include <jansson.h>
+
+#include "web.h"
+
+struct panel;		/* lib/panel: store, config, templates */
+struct user;
+
+/* One request being served. */
+struct rq {
+	struct req		*req;
+	struct resp		*resp;
+	struct panel		*pn;
+	const struct user	*user;	/* NULL when not signed in */
+	const char		*csrf;	/* session CSRF token, or NULL */
+	int			 bearer; /* authenticated by API token */
+	long			 id;	/* {id} of the route, or 0 */
+	const char		*tail;	/* the rest of a prefix route */
+	char			 ip[64];
+};
+
+typedef void	(*page_fn)(struct rq *);
+
+/* Route flags. */
+#define R_PUBLIC	0x01	/* no sign-in needed */
+#define R_ADMIN		0x02	/* admins only */
+
+/*
+ * Renders template name with data (reference stolen) as the page, or,
+ * when the client asked for JSON, sends data itself with status.
+ * The common page fields (user, csrf, flash, nav) are added here.
+ */
+void	page_render(struct rq *, int status, const char *name, json_t *data);
+/* 303 See Other to a path under the panel (JSON: status + body). */
+void	page_redirect(struct rq *, const char *path);
+/* An error page or the API error shape. */
+void	page_error(struct rq *, int status, const char *code,
+	    const char *message, const char *field);
+/* The form back with its values and one message next to field. */
+void	page_form_error(struct rq *, const char *tmpl, json_t *data,
+	    const char *field, const char *message);
+/* Appends an audit row for this request (actor, ip from rq). */
+void	page_audit(struct rq *, const char *action, const char *object,
+	    const char *result, const char *detail);
+
+/* Page groups, one file each. */
+void	dash_get(struct rq *);
+void	login_get(struct rq *);
+void	login_post(struct rq *);
+void	logout_post(struct rq *);
+void	accounts_list(struct rq *);
+void	accounts_form(struct rq *);
+void	accounts_create(struct rq *);
+void	accounts_show(struct rq *);
+void	accounts_update(struct rq *);
+void	accounts_rollover(struct rq *);
+void	accounts_deactivate(struct rq *);
+void	orders_list(struct rq *);
+void	orders_form(struct rq *);
+void	orders_create(struct rq *);
+void	orders_show(struct rq *);
+void	orders_challenges(struct rq *);
+void	orders_finalize(struct rq *);
+void	orders_certificate(struct rq *);
+void	challenges_respond(struct rq *);
+void	certs_list(struct rq *);
+void	certs_revoke(struct rq *);
+void	certs_key(struct rq *);
+void	audit_list(struct rq *);
+void	wellknown_get(struct rq *);
+
+#endif /* !PAGES_H */
