@@ -1,0 +1,607 @@
+/*
+ * ops, part two: orders (RFC 8555 7.4), their authorizations and
+ * challenges (7.5), finalization and certificate download.  Every step
+ * re-reads the CA's state before acting on it and writes back what the
+ * CA said, so a page and a sweep can take turns on one order.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ops.h"
+#include "ops_priv.h"
+
+/* How long a page waits for the CA after respond / finalize. */
+#define RESPOND_WAIT	8
+#define FINALIZE_WAIT	30
+
+static enum store_ord_status
+ord_status(enum acme_status s)
+{
+	switch (s) {
+	case ACME_S_PENDING:
+		return STORE_ORD_PENDING;
+	case ACME_S_READY:
+		return STORE_ORD_READY;
+	case ACME_S_PROCESSING:
+		return STORE_ORD_PROCESSING;
+	case ACME_S_VALID:
+		return STORE_ORD_VALID;
+	case ACME_S_EXPIRED:
+		return STORE_ORD_EXPIRED;
+	default:
+		return STORE_ORD_INVALID;
+	}
+}
+
+/* Frees the authorizations ops_order_create built (not store-owned). */
+static void
+built_free(struct store_authz *az, size_t n)
+{
+	size_t	 i, j;
+
+	for (i = 0; az != NULL && i < n; i++) {
+		free(az[i].url);
+		free(az[i].identifier);
+		for (j = 0; j < az[i].nch; j++) {
+			free(az[i].ch[j].url);
+			free(az[i].ch[j].token);
+			free(az[i].ch[j].key_authorization);
+			free(az[i].ch[j].dns_name);
+			free(az[i].ch[j].dns_value);
+			free(az[i].ch[j].error);
+		}
+		free(az[i].ch);
+		free(az[i].error);
+	}
+	free(az);
+}
+
+/*
+ * Fills one store challenge from the CA's challenge: what to deploy.
+ * Returns PANEL_OK, or PANEL_ERR_INVALID when the CA's token is unusable.
+ */
+static enum panel_err
+build_challenge(const struct acme_key *k, const struct acme_authz *az,
+    const struct acme_challenge *ch, struct store_challenge *sc)
+{
+	sc->type = ch->type;
+	sc->status = ch->status;
+	if ((sc->url = strdup(ch->url)) == NULL)
+		return PANEL_ERR_NOMEM;
+	if (ch->token == NULL)
+		return PANEL_ERR_INVALID;
+	if ((sc->token = strdup(ch->token)) == NULL ||
+	    acme_keyauth(k, ch->token, &sc->key_authorization) != ACME_OK)
+		return PANEL_ERR_NOMEM;
+	if (ch->type == ACME_CH_DNS01 &&
+	    (acme_dns01_name(az->ident.value, &sc->dns_name) != ACME_OK ||
+	    acme_dns01_value(k, ch->token, &sc->dns_value) != ACME_OK))
+		return PANEL_ERR_NOMEM;
+	if (ch->error != NULL)
+		sc->error = ops_problem_json(ch->error);
+	return PANEL_OK;
+}
+
+/* Fetches the order's authorizations into *out (n = order's nauthz). */
+static enum panel_err
+build_authz(const struct ops *o, struct ops_acct *a,
+    const struct acme_order *ao, enum acme_chtype want,
+    struct store_authz **out, struct ops_err *err)
+{
+	struct store_authz		*sa;
+	struct acme_authz		*az = NULL;
+	const struct acme_challenge	*ch;
+	enum acme_err			 er;
+	enum panel_err			 pe = PANEL_OK;
+	size_t				 i;
+
+	(void)o;
+	if ((sa = calloc(ao->nauthz + 1, sizeof(*sa))) == NULL)
+		return PANEL_ERR_NOMEM;
+	for (i = 0; i < ao->nauthz; i++) {
+		if ((er = acme_authz_fetch(a->ctx, ao->authz[i], &az)) !=
+		    ACME_OK) {
+			ops_fail_acme(err, a->ctx, er, "Reading an "
+			    "authorization");
+			pe = PANEL_ERR_ARG;
+			goto out;
+		}
+		sa[i].url = strdup(az->url);
+		sa[i].ident_type = az->ident.type;
+		sa[i].status = az->status;
+		sa[i].expires = az->expires;
+		sa[i].wildcard = az->wildcard;
+		if (az->wildcard)
+			pe = asprintf(&sa[i].identifier, "*.%s",
+			    az->ident.value) == -1 ? PANEL_ERR_NOMEM : PANEL_OK;
+		else if ((sa[i].identifier = strdup(az->ident.value)) == NULL)
+			pe = PANEL_ERR_NOMEM;
+		if (sa[i].url == NULL || pe != PANEL_OK) {
+			pe = PANEL_ERR_NOMEM;
+			goto out;
+		}
+		ch = acme_authz_challenge(az, want);
+		if (ch == NULL && az->status == ACME_S_PENDING) {
+			ops_fail(err, 422, "challenge_type", "challenge_type",
+			    "The CA offers no %s challenge for %s.",
+			    acme_chtype_name(want), sa[i].identifier);
+			pe = PANEL_ERR_INVALID;
+			goto out;
+		}
+		if (ch != NULL) {
+			if ((sa[i].ch = calloc(1, sizeof(*sa[i].ch))) == NULL) {
+				pe = PANEL_ERR_NOMEM;
+				goto out;
+			}
+			sa[i].nch = 1;
+			if ((pe = build_challenge(a->key, az, ch, sa[i].ch)) !=
+			    PANEL_OK) {
+				ops_fail(err, 502, "ca_error", NULL, "The CA "
+				    "sent an unusable challenge token for %s.",
+				    sa[i].identifier);
+				goto out;
+			}
+		}
+		acme_authz_free(az);
+		az = NULL;
+	}
+out:
+	acme_authz_free(az);
+	if (pe != PANEL_OK) {
+		built_free(sa, ao->nauthz);
+		sa = NULL;
+	}
+	*out = sa;
+	return pe;
+}
+
+enum panel_err
+ops_order_create(const struct ops *o, const struct ops_order_req *req,
+    int64_t *id, struct ops_err *err)
+{
+	struct ops_acct		 a;
+	struct acme_order_req	 oreq;
+	struct acme_order	*ao = NULL;
+	struct acme_ident	*ids = NULL;
+	struct store_order	 so;
+	struct store_authz	*sa = NULL;
+	char			 obj[64], *ej = NULL;
+	size_t			 i;
+	enum panel_err		 pe;
+	enum acme_err		 er;
+	int64_t			 now = time(NULL);
+
+	*id = 0;
+	for (i = 0; i < req->ndomains; i++)
+		if (strncmp(req->domains[i], "*.", 2) == 0 &&
+		    req->challenge_type != ACME_CH_DNS01) {
+			ops_fail(err, 422, "invalid", "challenge_type",
+			    "A wildcard name (%s) can only be validated with "
+			    "dns-01.", req->domains[i]);
+			return PANEL_ERR_INVALID;
+		}
+	if ((pe = ops_acct_open(o, req->account_id, req->owner, &a, err)) !=
+	    PANEL_OK) {
+		if (pe == PANEL_ERR_NOTFOUND)
+			snprintf(err->field, sizeof(err->field), "account_id");
+		return pe;
+	}
+	if (a.row->status != STORE_ACC_VALID || a.row->kid == NULL) {
+		ops_fail(err, 409, "account_state", "account_id", "CA account "
+		    "%lld is %s; choose an active account.",
+		    (long long)req->account_id,
+		    store_acc_status_name(a.row->status));
+		pe = PANEL_ERR_INVALID;
+		goto out;
+	}
+	if ((ids = calloc(req->ndomains, sizeof(*ids))) == NULL) {
+		pe = PANEL_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < req->ndomains; i++) {
+		ids[i].type = acme_ident_guess(req->domains[i]);
+		ids[i].value = req->domains[i];
+	}
+	memset(&oreq, 0, sizeof(oreq));
+	oreq.idents = ids;
+	oreq.nident = req->ndomains;
+	oreq.replaces = req->replaces;
+	if ((er = acme_order_new(a.ctx, &oreq, &ao)) != ACME_OK) {
+		ops_fail_acme(err, a.ctx, er, "Placing the order");
+		ops_audit(o, "order.create", "order:new", AUDIT_FAIL, err->msg);
+		pe = PANEL_ERR_ARG;
+		goto out;
+	}
+	if ((pe = build_authz(o, &a, ao, req->challenge_type, &sa, err)) !=
+	    PANEL_OK) {
+		ops_audit(o, "order.create", ao->url, AUDIT_FAIL, err->msg);
+		goto out;
+	}
+	memset(&so, 0, sizeof(so));
+	so.owner = a.row->owner;
+	so.account_id = req->account_id;
+	so.order_url = ao->url;
+	so.status = ord_status(ao->status);
+	so.domains = (char **)(uintptr_t)req->domains;
+	so.ndomains = req->ndomains;
+	so.key_type = req->key_type;
+	so.challenge_type = req->challenge_type;
+	so.autom = req->autom;
+	so.auto_renew = req->auto_renew;
+	so.expires = ao->expires;
+	so.finalize_url = ao->finalize;
+	so.cert_url = ao->certificate;
+	so.replaces = ao->replaces;
+	so.renews = req->renews;
+	so.retry_at = now;
+	so.error = ej = ops_problem_json(ao->error);
+	so.authz = sa;
+	so.nauthz = ao->nauthz;
+	if ((pe = store_order_add(o->st, &so, now, id)) != PANEL_OK) {
+		ops_fail_store(err, pe, "Saving the order");
+		goto out;
+	}
+	snprintf(obj, sizeof(obj), "order:%lld", (long long)*id);
+	store_event_add(o->st, *id, "created", ao->url, now);
+	ops_audit(o, "order.create", obj, AUDIT_OK, ao->url);
+out:
+	free(ej);
+	built_free(sa, ao != NULL ? ao->nauthz : 0);
+	acme_order_free(ao);
+	free(ids);
+	ops_acct_close(&a);
+	return pe;
+}
+
+/* Writes an authorization's state from the CA into the store. */
+static void
+sync_authz(const struct ops *o, struct ops_acct *a,
+    const struct store_authz *sa, int64_t now)
+{
+	struct acme_authz		*az = NULL;
+	const struct acme_challenge	*ch;
+	char				*ej = NULL;
+	size_t				 i, j;
+
+	if (acme_authz_fetch(a->ctx, sa->url, &az) != ACME_OK)
+		return;
+	for (i = 0; i < sa->nch; i++)
+		for (j = 0; j < az->nch; j++) {
+			ch = &az->ch[j];
+			if (strcmp(ch->url, sa->ch[i].url) != 0)
+				continue;
+			free(ej);
+			ej = ops_problem_json(ch->error);
+			if (ch->status != sa->ch[i].status || ej != NULL)
+				store_challenge_set_status(o->st,
+				    sa->ch[i].id, ch->status, ej, now);
+		}
+	if (az->status != sa->status || ej != NULL)
+		store_authz_set_status(o->st, sa->id, az->status, az->expires,
+		    ej, now);
+	free(ej);
+	acme_authz_free(az);
+}
+
+/* Brings order row so in line with the CA's order ao. */
+static enum panel_err
+sync_order(const struct ops *o, struct ops_acct *a,
+    const struct store_order *so, const struct acme_order *ao,
+    int64_t lease, struct ops_err *err)
+{
+	enum store_ord_status	 ns = ord_status(ao->status);
+	char			*ej;
+	size_t			 i;
+	enum panel_err		 pe = PANEL_OK;
+	int64_t			 now = time(NULL);
+
+	for (i = 0; i < so->nauthz; i++)
+		if (so->authz[i].status == ACME_S_PENDING ||
+		    ns == STORE_ORD_INVALID)
+			sync_authz(o, a, &so->authz[i], now);
+	if (ao->certificate != NULL && (so->cert_url == NULL ||
+	    strcmp(so->cert_url, ao->certificate) != 0))
+		store_order_set_urls(o->st, so->id, NULL, NULL,
+		    ao->certificate, ao->expires, now);
+	if (ns != so->status) {
+		ej = ops_problem_json(ao->error);
+		pe = store_order_set_status(o->st, so->id, ns, ej, lease, now);
+		if (pe == PANEL_OK)
+			store_event_add(o->st, so->id, store_ord_status_name(ns),
+			    ao->error && ao->error->detail ?
+			    ao->error->detail : NULL, now);
+		else
+			ops_fail_store(err, pe, "Saving the order status");
+		free(ej);
+	}
+	return pe;
+}
+
+enum panel_err
+ops_order_refresh(const struct ops *o, int64_t id, int64_t owner,
+    int64_t lease, struct ops_err *err)
+{
+	struct store_order	*so = NULL;
+	struct acme_order	*ao = NULL;
+	struct ops_acct		 a;
+	enum panel_err		 pe;
+	enum acme_err		 er;
+
+	memset(&a, 0, sizeof(a));
+	if ((pe = store_order_get(o->st, id, owner, &so)) != PANEL_OK) {
+		ops_fail_store(err, pe, "Order");
+		return pe;
+	}
+	if (so->order_url == NULL)
+		goto out;
+	if ((pe = ops_acct_open(o, so->account_id, 0, &a, err)) != PANEL_OK)
+		goto out;
+	if ((er = acme_order_fetch(a.ctx, so->order_url, &ao)) != ACME_OK) {
+		ops_fail_acme(err, a.ctx, er, "Reading the order");
+		pe = PANEL_ERR_ARG;
+		goto out;
+	}
+	pe = sync_order(o, &a, so, ao, lease, err);
+out:
+	acme_order_free(ao);
+	ops_acct_close(&a);
+	store_order_free(so);
+	return pe;
+}
+
+enum panel_err
+ops_challenge_respond(const struct ops *o, int64_t id, int64_t owner,
+    int force, int64_t lease, struct ops_err *err)
+{
+	struct store_challenge	*c = NULL;
+	struct store_order	*so = NULL;
+	const struct store_authz *sa = NULL;
+	struct acme_authz	*az = NULL;
+	struct ops_acct		 a;
+	char			 obj[64];
+	size_t			 i;
+	enum panel_err		 pe;
+	enum acme_err		 er;
+
+	memset(&a, 0, sizeof(a));
+	snprintf(obj, sizeof(obj), "challenge:%lld", (long long)id);
+	if ((pe = store_challenge_get(o->st, id, owner, &c)) != PANEL_OK) {
+		ops_fail_store(err, pe, "Challenge");
+		return pe;
+	}
+	if ((pe = store_order_get(o->st, c->order_id, owner, &so)) !=
+	    PANEL_OK) {
+		ops_fail_store(err, pe, "Order");
+		goto out;
+	}
+	for (i = 0; i < so->nauthz; i++)
+		if (so->authz[i].id == c->authz_id)
+			sa = &so->authz[i];
+	if (sa == NULL || c->status != ACME_S_PENDING) {
+		ops_fail(err, 409, "challenge_state", NULL, "This challenge is "
+		    "%s; there is nothing to respond to.",
+		    acme_status_name(c->status));
+		pe = PANEL_ERR_INVALID;
+		goto out;
+	}
+	if (!force && (pe = ops_challenge_check(o, c, sa->identifier +
+	    (sa->wildcard ? 2 : 0), err)) != PANEL_OK) {
+		ops_audit(o, "challenge.respond", obj, AUDIT_FAIL, err->msg);
+		goto out;
+	}
+	if ((pe = ops_acct_open(o, so->account_id, 0, &a, err)) != PANEL_OK)
+		goto out;
+	if ((er = acme_challenge_respond(a.ctx, c->url, NULL)) != ACME_OK) {
+		ops_fail_acme(err, a.ctx, er, "Telling the CA");
+		ops_audit(o, "challenge.respond", obj, AUDIT_FAIL, err->msg);
+		pe = PANEL_ERR_ARG;
+		goto out;
+	}
+	store_challenge_set_status(o->st, c->id, ACME_S_PROCESSING, NULL,
+	    time(NULL));
+	store_event_add(o->st, so->id, "respond", sa->identifier, time(NULL));
+	ops_audit(o, "challenge.respond", obj, AUDIT_OK, force ?
+	    "self-check skipped" : "self-check passed");
+	/* Give a quick CA a moment, then write down whatever it says. */
+	er = acme_authz_wait(a.ctx, sa->url, RESPOND_WAIT, &az);
+	acme_authz_free(az);
+	ops_acct_close(&a);
+	pe = ops_order_refresh(o, so->id, 0, lease, err);
+out:
+	ops_acct_close(&a);
+	store_order_free(so);
+	store_challenge_free(c);
+	return pe;
+}
+
+/* The order's certificate key: the sealed one if a CSR was already sent
+ * with it, else a fresh one sealed into the row before it is used. */
+static enum panel_err
+order_key(const struct ops *o, const struct store_order *so,
+    struct acme_key **key, struct ops_err *err)
+{
+	unsigned char	*sealed = NULL;
+	char		 aad[CRYPT_AAD_MAX], *pem = NULL;
+	size_t		 slen = 0, len = 0;
+	enum panel_err	 pe;
+	enum acme_err	 er;
+
+	*key = NULL;
+	if (so->key_enc != NULL) {
+		crypt_aad(aad, "order", so->id);
+		if ((pe = crypt_open(o->kek, aad, so->key_enc,
+		    so->key_enc_len, &pem, &len)) != PANEL_OK) {
+			ops_fail(err, 500, "key", NULL, "The certificate key "
+			    "could not be decrypted.");
+			return pe;
+		}
+		er = acme_key_parse_pem(pem, len, key);
+		crypt_wipe_free(pem, len);
+		return er == ACME_OK ? PANEL_OK : PANEL_ERR_CRYPTO;
+	}
+	if ((er = acme_key_new(so->key_type, key)) != ACME_OK) {
+		ops_fail_acme(err, NULL, er, "Certificate key");
+		return PANEL_ERR_CRYPTO;
+	}
+	if ((pe = ops_seal_key(o, *key, "order", so->id, &sealed, &slen)) ==
+	    PANEL_OK)
+		pe = store_order_set_key(o->st, so->id, sealed, slen,
+		    time(NULL));
+	free(sealed);
+	if (pe != PANEL_OK) {
+		ops_fail_store(err, pe, "Saving the certificate key");
+		acme_key_free(*key);
+		*key = NULL;
+	}
+	return pe;
+}
+
+/* Downloads, checks and stores the certificate of a valid order. */
+static enum panel_err
+store_certificate(const struct ops *o, struct ops_acct *a,
+    const struct store_order *so, const struct acme_order *ao,
+    const struct acme_key *key, int64_t *cert_id, struct ops_err *err)
+{
+	struct acme_certinfo	*ci = NULL;
+	struct store_cert	 sc;
+	unsigned char		*sealed = NULL;
+	char			*pem = NULL;
+	size_t			 len = 0, slen = 0;
+	enum panel_err		 pe;
+	enum acme_err		 er;
+	int64_t			 now = time(NULL), cid = 0;
+
+	if ((er = acme_cert_download(a->ctx, ao->certificate, NULL, &pem,
+	    &len)) != ACME_OK || (er = acme_cert_parse(pem, len, &ci)) !=
+	    ACME_OK) {
+		ops_fail_acme(err, a->ctx, er, "Downloading the certificate");
+		pe = PANEL_ERR_ARG;
+		goto out;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.order_id = so->id;
+	sc.owner = so->owner;
+	sc.account_id = so->account_id;
+	sc.serial = ci->serial;
+	sc.not_before = ci->not_before;
+	sc.not_after = ci->not_after;
+	sc.domains = so->domains;
+	sc.ndomains = so->ndomains;
+	sc.chain_pem = pem;
+	sc.ari_id = ci->ari_id;
+	if (so->auto_renew)
+		sc.renew_at = ci->not_before +
+		    (ci->not_after - ci->not_before) * 2 / 3;
+	if ((pe = store_begin(o->st)) != PANEL_OK)
+		goto dberr;
+	if ((pe = store_cert_add(o->st, &sc, now, &cid)) != PANEL_OK ||
+	    (pe = ops_seal_key(o, key, "certificate", cid, &sealed,
+	    &slen)) != PANEL_OK ||
+	    (pe = store_cert_set_key(o->st, cid, sealed, slen)) != PANEL_OK ||
+	    (so->renews != 0 && (pe = store_cert_set_replaced(o->st,
+	    so->renews, cid, now)) != PANEL_OK) ||
+	    (pe = store_commit(o->st)) != PANEL_OK) {
+		store_rollback(o->st);
+		goto dberr;
+	}
+	*cert_id = cid;
+	goto out;
+dberr:
+	ops_fail_store(err, pe, "Saving the certificate");
+out:
+	free(sealed);
+	free(pem);
+	acme_certinfo_free(ci);
+	return pe;
+}
+
+enum panel_err
+ops_order_finalize(const struct ops *o, int64_t id, int64_t owner,
+    int64_t lease, int64_t *cert_id, struct ops_err *err)
+{
+	struct store_order	*so = NULL;
+	struct store_cert	*have = NULL;
+	struct acme_order	*ao = NULL, *next = NULL;
+	struct acme_key		*key = NULL;
+	struct ops_acct		 a;
+	char			 obj[64];
+	enum panel_err		 pe;
+	enum acme_err		 er = ACME_OK;
+	int64_t			 cid = 0;
+
+	memset(&a, 0, sizeof(a));
+	if (cert_id != NULL)
+		*cert_id = 0;
+	snprintf(obj, sizeof(obj), "order:%lld", (long long)id);
+	if ((pe = store_order_get(o->st, id, owner, &so)) != PANEL_OK) {
+		ops_fail_store(err, pe, "Order");
+		return pe;
+	}
+	if (store_cert_by_order(o->st, id, 0, &have) == PANEL_OK) {
+		/* Already done: nothing to do twice. */
+		if (cert_id != NULL)
+			*cert_id = have->id;
+		goto out;
+	}
+	if ((pe = ops_acct_open(o, so->account_id, 0, &a, err)) != PANEL_OK)
+		goto out;
+	if ((er = acme_order_fetch(a.ctx, so->order_url, &ao)) != ACME_OK)
+		goto caerr;
+	if (ao->status == ACME_S_READY) {
+		if ((pe = order_key(o, so, &key, err)) != PANEL_OK)
+			goto out;
+		er = acme_order_finalize(a.ctx, ao, key, &next);
+		if (er != ACME_OK && er != ACME_ERR_STATE)
+			goto caerr;
+		acme_order_free(ao);
+		ao = next;
+		next = NULL;
+	}
+	if (ao->status == ACME_S_PROCESSING) {
+		er = acme_order_wait(a.ctx, ao->url, ACME_S_VALID,
+		    FINALIZE_WAIT, &next);
+		if (er != ACME_OK && er != ACME_ERR_TIMEOUT)
+			goto caerr;
+		acme_order_free(ao);
+		ao = next;
+		next = NULL;
+	}
+	sync_order(o, &a, so, ao, lease, err);
+	if (ao->status != ACME_S_VALID || ao->certificate == NULL) {
+		ops_fail(err, 409, "order_state", NULL, "The order is %s, not "
+		    "valid: %s", acme_status_name(ao->status),
+		    ao->status == ACME_S_PENDING ? "validate every name first." :
+		    ao->status == ACME_S_PROCESSING ? "the CA is still issuing; "
+		    "try again in a moment." : "see the CA's problem above.");
+		ops_audit(o, "order.finalize", obj, AUDIT_FAIL, err->msg);
+		pe = PANEL_ERR_INVALID;
+		goto out;
+	}
+	if (key == NULL && (pe = order_key(o, so, &key, err)) != PANEL_OK)
+		goto out;
+	if ((pe = store_certificate(o, &a, so, ao, key, &cid, err)) !=
+	    PANEL_OK) {
+		ops_audit(o, "order.finalize", obj, AUDIT_FAIL, err->msg);
+		goto out;
+	}
+	if (cert_id != NULL)
+		*cert_id = cid;
+	store_event_add(o->st, id, "certificate", "downloaded and stored",
+	    time(NULL));
+	ops_audit(o, "order.finalize", obj, AUDIT_OK, "certificate stored");
+	goto out;
+caerr:
+	ops_fail_acme(err, a.ctx, er, "Finalizing");
+	ops_audit(o, "order.finalize", obj, AUDIT_FAIL, err->msg);
+	pe = PANEL_ERR_ARG;
+out:
+	acme_order_free(ao);
+	acme_order_free(next);
+	ops_acct_close(&a);
+	acme_key_free(key);
+	store_cert_free(have);
+	store_order_free(so);
+	return pe;
+}
