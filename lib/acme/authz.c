@@ -50,9 +50,10 @@ acme_authz_parse(const char *body, size_t len, const char *url,
 	if ((s = json_str(obj, "status")) == NULL)
 		goto out;
 	a->status = acme_status_parse(s);
-	if ((s = json_str(obj, "expires")) != NULL &&
-	    (a->expires = rfc3339_parse(s)) == (time_t)-1)
-		a->expires = 0;
+	if ((v = json_object_get(obj, "expires")) != NULL &&
+	    (!json_is_string(v) ||
+	    (a->expires = rfc3339_parse(json_string_value(v))) == (time_t)-1))
+		goto out;
 	if ((v = json_object_get(obj, "wildcard")) != NULL) {
 		if (!json_is_boolean(v))
 			goto out;

@@ -66,9 +66,11 @@ order_from_json(const json_t *obj, const char *url, struct acme_order **out)
 	if ((s = json_str(obj, "status")) == NULL)
 		goto out;
 	o->status = acme_status_parse(s);
-	if ((s = json_str(obj, "expires")) != NULL &&
-	    (o->expires = rfc3339_parse(s)) == (time_t)-1)
-		o->expires = 0;
+	/* "expires" is optional, but a present one must be a date. */
+	if ((v = json_object_get(obj, "expires")) != NULL &&
+	    (!json_is_string(v) ||
+	    (o->expires = rfc3339_parse(json_string_value(v))) == (time_t)-1))
+		goto out;
 
 	ids = json_object_get(obj, "identifiers");
 	if (!json_is_array(ids) || json_array_size(ids) == 0 ||

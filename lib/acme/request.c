@@ -115,6 +115,16 @@ acme_post(struct acme_ctx *ctx, const char *url, json_t *payload,
 			goto out;
 		if (resp->status >= 200 && resp->status < 300)
 			goto out;
+		if (resp->status < 400) {
+			/* Only 4xx/5xx carry problems (6.7); a redirect off
+			 * https or any other surprise is the CA's fault. */
+			ctx_detail(ctx, "the CA answered HTTP %ld to a POST",
+			    resp->status);
+			er = resp->location != NULL &&
+			    !url_is_https(resp->location) ?
+			    ACME_ERR_SCHEME : ACME_ERR_PROTO;
+			goto out;
+		}
 		if ((er = problem_set(ctx, resp)) != ACME_ERR_PROBLEM)
 			goto out;
 		if (ctx->problem->ptype != ACME_P_BADNONCE)

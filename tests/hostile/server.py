@@ -291,8 +291,9 @@ SCENARIOS = {
     "wait-ra-abc": {"order": {"merge": {"status": "processing"},
                               "headers": [["Retry-After", "abc"]]}},
     "wait-ra-date": {"order": {"merge": {"status": "processing"},
-                               "headers": [["Retry-After",
-                                            "Fri, 31 Dec 9999 23:59:59 GMT"]]}},
+                               "headers": [[
+                                   "Retry-After",
+                                   "Fri, 31 Dec 9999 23:59:59 GMT"]]}},
     "wait-processing": {"order": {"merge": {"status": "processing"}}},
     "wait-pending": {"order": {"merge": {"status": "pending"}}},
     "wait-becomes-valid": {"order": seq(

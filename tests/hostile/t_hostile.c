@@ -73,7 +73,7 @@ enum op {
 	OP_FINAL,	/* acme_order_fetch, then acme_order_finalize */
 	OP_CERT,	/* acme_cert_download of @BASE@/cert/1 */
 	OP_ARI,		/* acme_ari_fetch */
-	OP_FLOW		/* the whole issuance, against a well-behaved CA */
+	OP_FLOW		/* the whole issuance, well-behaved CA */
 };
 
 struct hcase;
@@ -91,8 +91,8 @@ struct res {
 	char			*pem;
 	size_t			 len;
 	struct acme_renewal	 ren;
-	time_t			 t0;		/* wall clock at start */
-	long			 ms;		/* the call's duration */
+	time_t			 t0;		/* wall clock */
+	long			 ms;		/* call's length */
 	char			 seg[200];	/* scenario~case */
 };
 
@@ -102,7 +102,7 @@ struct hcase {
 	enum op		 op;
 	unsigned	 want;		/* B() set of results */
 	void		(*check)(const struct hcase *, struct res *);
-	long		 timeout_ms;	/* acme_opts.timeout_ms, 0: 8000 */
+	long		 timeout_ms;	/* acme_opts, 0: 8000 */
 	unsigned	 nonce_retries;
 	int		 refuse_private;
 	unsigned	 max_wait;	/* OP_OWAIT */
@@ -113,7 +113,7 @@ struct hcase {
 static const char	*base;		/* https://127.0.0.1:P */
 static const char	*cafile;
 static const char	*chainfile;
-static int		 out_fd = -1;	/* child: results to the parent */
+static int		 out_fd = -1;	/* child: results out */
 
 /* ------------------------------------------------------------------ */
 /* Child side: results go over a pipe as "R <ok> <line> <text>\n".     */
@@ -311,8 +311,9 @@ static void
 ck_meta_dropped(const struct hcase *c, struct res *r)
 {
 	const struct acme_directory	*d = acme_directory_get(r->ctx);
-	int				 all = strcmp(c->scen, "dir-meta-str") == 0;
+	int				 all;
 
+	all = strcmp(c->scen, "dir-meta-str") == 0;
 	if (!chk(d != NULL && d->new_order != NULL, "directory kept"))
 		return;
 	if (all || strcmp(c->scen, "dir-meta-tos-int") == 0)
@@ -940,7 +941,8 @@ static const struct hcase cases[] = {
 	  .want = B(ACME_ERR_JSON) },
 	{ .scen = "order-redirect-http", .what = "302 to http:// on a POST",
 	  .op = OP_OFETCH, .want = B(ACME_ERR_SCHEME) | B(ACME_ERR_PROTO) },
-	{ .scen = "order-new-location-http", .what = "newOrder Location http://",
+	{ .scen = "order-new-location-http",
+	  .what = "newOrder Location http://",
 	  .op = OP_ONEW, .want = B(ACME_ERR_PROTO) },
 	{ .scen = "order-new-no-location",
 	  .what = "newOrder 201 without Location", .op = OP_ONEW,
@@ -1055,7 +1057,8 @@ static const struct hcase cases[] = {
 	{ .scen = "cert-alt-http", .what = "Link alternate http:// ignored",
 	  .op = OP_CERT, .want = B(ACME_OK), .check = ck_cert_alt_http,
 	  .arg = "No Such Root" },
-	{ .scen = "cert-alt-many", .what = "1000 Link alternates", .op = OP_CERT,
+	{ .scen = "cert-alt-many", .what = "1000 Link alternates",
+	  .op = OP_CERT,
 	  .want = B(ACME_OK), .check = ck_cert_alt_many,
 	  .arg = "No Such Root" },
 	{ .scen = "cert-alt-privkey",
