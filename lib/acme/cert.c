@@ -197,9 +197,22 @@ cert_serial(const X509 *x, char **out)
 	return *out == NULL ? -1 : 0;
 }
 
+/* 1 when the l bytes at d are all printable ASCII without spaces. */
+static int
+cert_printable(const unsigned char *d, int l)
+{
+	int	 i;
+
+	for (i = 0; i < l; i++)
+		if (d[i] <= 0x20 || d[i] >= 0x7f)
+			return 0;
+	return l > 0;
+}
+
 /*
  * The dNSName and iPAddress entries of x's subjectAltName into ci.
- * Entries holding a NUL or of an odd address length are skipped.
+ * Names that are empty or hold anything but printable ASCII (a NUL, a
+ * control character) and addresses of an odd length are skipped.
  * Returns 0, or -1 on nomem.
  */
 static int
@@ -225,7 +238,7 @@ cert_sans(const X509 *x, struct acme_certinfo *ci)
 		if (gn->type == GEN_DNS) {
 			d = ASN1_STRING_get0_data(gn->d.dNSName);
 			l = ASN1_STRING_length(gn->d.dNSName);
-			if (memchr(d, '\0', (size_t)l) != NULL)
+			if (!cert_printable(d, l))
 				continue;
 			id->type = ACME_ID_DNS;
 			id->value = strndup((const char *)d, (size_t)l);

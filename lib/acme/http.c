@@ -38,7 +38,7 @@ struct xfer {
 	int			 toobig;
 	int			 nomem;
 	int			 refused;	/* a peer address was refused */
-	char			 addr[64];	
+	char			 addr[64];	/* the refused address */
 };
 
 /* Frees the collected headers of resp, keeping status and body. */
@@ -220,7 +220,8 @@ http_link(struct http_resp *r, const char *p)
 		if (*p != ',' && *p != '\0')
 			return 0;
 		if (http_link_add(r, u, (size_t)(ue - u),
-		    http_rel_has(rel, "alternate"), http_rel_has(rel, "up")) == -1)
+		    http_rel_has(rel, "alternate"),
+		    http_rel_has(rel, "up")) == -1)
 			return -1;
 	}
 }

@@ -20,6 +20,7 @@
 #define CONNECT_MS_DEFAULT	10000
 #define TIMEOUT_MS_DEFAULT	30000
 #define MAX_BODY_DEFAULT	(1024 * 1024)
+#define MAX_BODY_LIMIT		((size_t)1 << 30)	/* 1 GiB */
 #define NONCE_RETRIES_DEFAULT	10
 #define POLL_MAX_DEFAULT	60
 
@@ -290,9 +291,9 @@ dup_opt(const char *s, int *err)
 /*
  * Creates a context from opts, filling in the defaults documented in
  * acme.h, and sets up the HTTP handle.  Returns ACME_OK with *out the
- * caller's (acme_ctx_free), ACME_ERR_ARG for a missing URL or negative
- * timeout, ACME_ERR_SCHEME when directory_url is not https, or
- * ACME_ERR_NOMEM / ACME_ERR_TRANSPORT.
+ * caller's (acme_ctx_free), ACME_ERR_ARG for a missing URL, a negative
+ * timeout or a body cap over 1 GiB, ACME_ERR_SCHEME when directory_url
+ * is not https, or ACME_ERR_NOMEM / ACME_ERR_TRANSPORT.
  */
 enum acme_err
 acme_ctx_new(const struct acme_opts *opts, struct acme_ctx **out)
@@ -305,7 +306,8 @@ acme_ctx_new(const struct acme_opts *opts, struct acme_ctx **out)
 		return ACME_ERR_ARG;
 	*out = NULL;
 	if (opts == NULL || opts->directory_url == NULL ||
-	    opts->connect_timeout_ms < 0 || opts->timeout_ms < 0)
+	    opts->connect_timeout_ms < 0 || opts->timeout_ms < 0 ||
+	    opts->max_body > MAX_BODY_LIMIT)
 		return ACME_ERR_ARG;
 	if (!url_is_https(opts->directory_url))
 		return ACME_ERR_SCHEME;

@@ -341,6 +341,9 @@ t_ctx(void)
 	o.directory_url = "https://ca.example/dir";
 	o.timeout_ms = -1;
 	is_int(acme_ctx_new(&o, &ctx), ACME_ERR_ARG, "negative timeout");
+	o.timeout_ms = 0;
+	o.max_body = ((size_t)1 << 30) + 1;
+	is_int(acme_ctx_new(&o, &ctx), ACME_ERR_ARG, "body cap over 1 GiB");
 
 	ctx = mkctx("https://ca.example/dir", 0, NULL, 0);
 	is_int(ctx->connect_timeout_ms, 10000, "default connect timeout");

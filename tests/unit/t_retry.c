@@ -151,6 +151,7 @@ main(void)
 	t_rfc850_year();
 	t_garbage();
 	ok(acme_retry_after_parse("Sun, 06 Nov 1994 08:49:37 GMT\r\nX: 1",
-	    T0, 60, &w) == -1 && w == 777, "CRLF and more after a date refused");
+	    T0, 60, &w) == -1 && w == 777,
+	    "CRLF and more after a date refused");
 	return tap_done();
 }
