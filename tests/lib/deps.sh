@@ -7,7 +7,8 @@ set -eu
 pkgs="gcc make pkg-config clang libclang-rt-14-dev
 libcurl4-openssl-dev libssl-dev libjansson-dev libsqlite3-dev
 libfcgi-dev libscrypt-dev sqlite3 openssl curl ca-certificates perl
-python3 pebble lighttpd apache2 chromium spawn-fcgi"
+python3 python3-selenium pebble lighttpd apache2 chromium chromium-driver
+spawn-fcgi"
 [ "${1:-}" = bench ] && pkgs="$pkgs wrk uacme lego certbot libfcgi-bin time"
 
 missing=
