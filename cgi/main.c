@@ -30,6 +30,7 @@ struct route {
 static const struct route routes[] = {
 	{ M_GET,  "/.well-known/acme-challenge/*", wellknown_get, R_PUBLIC },
 	{ M_GET,  "/acme", dash_get, 0 },
+	{ M_GET,  "/acme/static/acme.css", static_css, R_PUBLIC },
 	{ M_GET,  "/acme/login", login_get, R_PUBLIC },
 	{ M_POST, "/acme/login", login_post, R_PUBLIC },
 	{ M_POST, "/acme/logout", logout_post, 0 },

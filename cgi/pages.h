@@ -8,16 +8,24 @@
 #include <jansson.h>
 
 #include "web.h"
+#include "panel.h"
+#include "ops.h"
 
-struct panel;		/* lib/panel: store, config, templates */
-struct user;
+/* Process-wide handles, opened once (session.c). */
+struct panel {
+	struct store		*st;
+	struct panel_config	*cfg;
+	struct panel_kek	*kek;
+	struct tmpl		*tmpl;
+	struct auth_policy	 pol;
+};
 
 /* One request being served. */
 struct rq {
 	struct req		*req;
 	struct resp		*resp;
 	struct panel		*pn;
-	const struct user	*user;	/* NULL when not signed in */
+	struct auth_principal	*user;	/* NULL when not signed in */
 	const char		*csrf;	/* session CSRF token, or NULL */
 	int			 bearer; /* authenticated by API token */
 	long			 id;	/* {id} of the route, or 0 */
@@ -45,6 +53,12 @@ void	page_error(struct rq *, int status, const char *code,
 /* The form back with its values and one message next to field. */
 void	page_form_error(struct rq *, const char *tmpl, json_t *data,
 	    const char *field, const char *message);
+/* Fills o for an ops call acting as the signed-in user. */
+void	page_ops(struct rq *, struct ops *o);
+/* The ops error as a page (form_tmpl/data given: the form again with
+ * the message next to its field) or the API error shape. */
+void	page_ops_error(struct rq *, const struct ops_err *e,
+	    const char *form_tmpl, json_t *data);
 /* Appends an audit row for this request (actor, ip from rq). */
 void	page_audit(struct rq *, const char *action, const char *object,
 	    const char *result, const char *detail);
@@ -74,5 +88,6 @@ void	certs_revoke(struct rq *);
 void	certs_key(struct rq *);
 void	audit_list(struct rq *);
 void	wellknown_get(struct rq *);
+void	static_css(struct rq *);
 
 #endif /* !PAGES_H */

@@ -423,6 +423,22 @@ status_text(int status)
 	}
 }
 
+/* 1 when the extra headers already hold name (a page chose its own). */
+static int
+has_header(const struct resp *p, const char *name)
+{
+	const char	*h = p->headers;
+	size_t		 n = strlen(name);
+
+	while (h != NULL && *h != '\0') {
+		if (strncasecmp(h, name, n) == 0 && h[n] == ':')
+			return 1;
+		if ((h = strstr(h, "\r\n")) != NULL)
+			h += 2;
+	}
+	return 0;
+}
+
 int
 resp_send(struct resp *p, const struct env *e, int head)
 {
@@ -441,13 +457,14 @@ resp_send(struct resp *p, const struct env *e, int head)
 		p->status = 200;
 	n = snprintf(line, sizeof(line),
 	    "Status: %d %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+	    "Content-Length: %zu\r\n%s"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "X-Frame-Options: DENY\r\n"
 	    "Referrer-Policy: same-origin\r\n",
 	    p->status, status_text(p->status),
 	    p->ctype ? p->ctype : "text/plain; charset=utf-8",
-	    p->failed ? (size_t)0 : p->len);
+	    p->failed ? (size_t)0 : p->len,
+	    has_header(p, "Cache-Control") ? "" : "Cache-Control: no-store\r\n");
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return -1;
 	if (e->write(e->arg, line, (size_t)n) == -1)

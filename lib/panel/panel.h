@@ -56,6 +56,9 @@ int		 panel_time_parse(const char *s, time_t *out);
  */
 enum panel_err	 panel_write_file(const char *path, const void *data,
 		    size_t len, mode_t mode);
+/* fsync of the directory holding path (after a rename or link); 0 or -1
+ * with errno set. */
+int		 panel_fsync_dir(const char *path);
 /* Reads a whole regular file of at most max bytes; *out is NUL-terminated
  * and the caller's (free()).  PANEL_ERR_IO, or PANEL_ERR_ARG when larger. */
 enum panel_err	 panel_read_file(const char *path, size_t max, char **out,
@@ -121,12 +124,13 @@ enum panel_tristate {
 
 #define CONFIG_ALERT_DAYS_MAX	8
 
+/* Defaults in the comments; optional strings unset are NULL (never ""). */
 struct panel_config {
 	char			*database;	/* "var/acme.db" */
 	char			*kek_file;	/* "var/kek" */
 	char			*templates;	/* "templates" */
 	enum panel_authmode	 auth;		/* builtin */
-	char			*base_url;	/* "" : from the request */
+	char			*base_url;	/* NULL: from the request */
 	enum panel_tristate	 secure_cookies; /* auto: when HTTPS */
 	unsigned		 session_ttl;	/* 28800 s */
 	int			 remote_user_create; /* 0 */

@@ -371,10 +371,15 @@ _pb_launch() {
 
 pebble_stop() {
 	_pb_rc=${1:-0}
-	_pb_kill "$_pb_watch_pid"
+	# The watchdog holds no state: KILL it (a TERM sent while it is still
+	# between fork and exec would be lost).
+	if [ -n "$_pb_watch_pid" ]; then
+		kill -KILL "$_pb_watch_pid" 2>/dev/null || true
+		wait "$_pb_watch_pid" 2>/dev/null || true
+	fi
 	_pb_kill "$_pb_pebble_pid"
 	_pb_kill "$_pb_chall_pid"
-	_pb_watch_pid= _pb_pebble_pid='' _pb_chall_pid=''
+	_pb_watch_pid='' _pb_pebble_pid='' _pb_chall_pid=''
 	[ -n "$_pb_dir" ] || return 0
 	if [ "$_pb_rc" != 0 ]; then
 		_pb_tail
@@ -395,4 +400,30 @@ pebble_traps() {
 	trap 'exit 129' HUP
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+}
+
+# pebble_tap NAME [pebble_start option...]
+#	What a tests/integ/NAME.t does: skip (TAP) when pebble is not
+#	installed, bail out when $ACME_BUILD/tests/integ/NAME (ACME_BUILD
+#	defaults to build/asan) is not built, start Pebble with the options,
+#	run the program (its TAP on stdout), stop Pebble whatever happens.
+#	Exits with the program's status.
+pebble_tap() {
+	_pb_prog=${ACME_BUILD:-build/asan}/tests/integ/$1
+	shift
+	if ! command -v pebble >/dev/null 2>&1 ||
+	    ! command -v pebble-challtestsrv >/dev/null 2>&1; then
+		echo "1..0 # SKIP pebble is not installed (make deps)"
+		exit 0
+	fi
+	if [ ! -x "$_pb_prog" ]; then
+		echo "Bail out! $_pb_prog is not built (make MODE=asan tests)"
+		exit 1
+	fi
+	pebble_traps
+	if ! pebble_start "$@"; then
+		echo "Bail out! Pebble did not start"
+		exit 1
+	fi
+	"$_pb_prog"
 }

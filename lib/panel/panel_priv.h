@@ -1,0 +1,160 @@
+/*
+ * What lib/panel's files share among themselves.  Not for cgi/ or bin/:
+ * they include panel.h only.
+ */
+#ifndef PANEL_PRIV_H
+#define PANEL_PRIV_H
+
+#include <sqlite3.h>
+
+#include "panel.h"
+
+/*
+ * Statement ids.  The SQL text of each lives in the one table in
+ * store_sql.c (static-asserted to have ST__MAX entries).  Column lists
+ * are shared macros there; the readers in store_*.c take columns in the
+ * order the comment beside each group gives.
+ */
+enum stmt {
+	/* connection */
+	ST_PRAGMA_FK, ST_PRAGMA_WAL, ST_SYNC_NORMAL, ST_SYNC_FULL,
+	ST_USER_VERSION, ST_BEGIN, ST_BEGIN_READ, ST_COMMIT, ST_ROLLBACK,
+	ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
+	/* users: USER_COLS */
+	ST_USER_ADD, ST_USER_GET, ST_USER_BY_NAME, ST_USER_LIST,
+	ST_USER_SET_PW, ST_USER_SET_ROLE, ST_USER_SET_DISABLED,
+	ST_USER_COUNT_ADMINS,
+	/* sessions: SESS_COLS */
+	ST_SESS_ADD, ST_SESS_GET, ST_SESS_ROTATE, ST_SESS_DEL,
+	ST_SESS_DEL_USER, ST_SESS_PURGE,
+	/* api tokens: TOK_COLS */
+	ST_TOK_ADD, ST_TOK_BY_HASH, ST_TOK_REVOKE, ST_TOK_TOUCH,
+	ST_TOK_LIST_USER, ST_TOK_LIST_ALL,
+	/* sign-in attempts */
+	ST_LOGIN_ADD, ST_LOGIN_FAIL_USER, ST_LOGIN_FAIL_IP, ST_LOGIN_CLEAR,
+	ST_LOGIN_PURGE,
+	/* settings */
+	ST_SET_GET, ST_SET_PUT,
+	/* accounts: ACC_COLS */
+	ST_ACC_ADD, ST_ACC_GET, ST_ACC_LIST_ALL, ST_ACC_LIST_OWNER,
+	ST_ACC_SET_CONTACTS, ST_ACC_SET_STATUS, ST_ACC_SET_KEY,
+	ST_ACC_SET_KID,
+	/* orders: ORD_COLS */
+	ST_ORD_ADD, ST_ORD_GET, ST_ORD_LIST_ALL, ST_ORD_LIST_OWNER,
+	ST_ORD_LIST_STATUS, ST_ORD_LIST_OWNER_STATUS, ST_ORD_COUNT_ALL,
+	ST_ORD_COUNT_OWNER, ST_ORD_COUNT_STATUS, ST_ORD_COUNT_OWNER_STATUS,
+	ST_ORD_SET_STATUS, ST_ORD_SET_URLS, ST_ORD_SET_KEY, ST_ORD_RETRY,
+	ST_ORD_LEASE, ST_ORD_RELEASE, ST_ORD_DUE, ST_ORD_FAILURES,
+	/* authorizations: AUTHZ_COLS; challenges: CHAL_COLS */
+	ST_AUTHZ_ADD, ST_AUTHZ_LIST, ST_AUTHZ_SET_STATUS,
+	ST_CHAL_ADD, ST_CHAL_LIST_ORDER, ST_CHAL_GET, ST_CHAL_HTTP01,
+	ST_CHAL_SET_STATUS,
+	/* order events */
+	ST_EVT_ADD, ST_EVT_LIST,
+	/* certificates: CERT_COLS (full) / CERT_LCOLS (lists) */
+	ST_CERT_ADD, ST_CERT_GET, ST_CERT_BY_ORDER, ST_CERT_LIST_ALL,
+	ST_CERT_LIST_OWNER, ST_CERT_COUNT, ST_CERT_SET_KEY,
+	ST_CERT_REVOKE, ST_CERT_REPLACE, ST_CERT_SET_RENEW, ST_CERT_DUE,
+	ST_CERT_EXPIRING,
+	/* dashboard */
+	ST_DASH_COUNTS,
+	/* billing, alerts, sweep runs */
+	ST_BILL_ADD, ST_BILL_GET, ST_BILL_SET,
+	ST_ALERT_CLAIM, ST_ALERT_UNCLAIM, ST_ALERT_RECENT,
+	ST_SWEEP_START, ST_SWEEP_FINISH, ST_SWEEP_LAST,
+	/* audit: AUDIT_COLS */
+	ST_AUDIT_LAST, ST_AUDIT_ADD, ST_AUDIT_WALK, ST_AUDIT_QUERY,
+	ST__MAX
+};
+
+/* The SQL text of statement id (static). */
+const char	*store_sql(enum stmt id);
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[ST__MAX];	/* prepared lazily, kept */
+	int		 depth;		/* transaction nesting */
+	char		 err[256];	/* last SQLite message */
+};
+
+/* A bound parameter; build with the P_* macros and BIND(). */
+enum sparm_type { SP_NULL, SP_INT, SP_TEXT, SP_BLOB };
+
+struct sparm {
+	enum sparm_type		 t;
+	int64_t			 i;
+	const char		*s;
+	const void		*b;
+	size_t			 len;
+};
+
+#define P_I(x)		((struct sparm){ .t = SP_INT, .i = (int64_t)(x) })
+#define P_T(x)		((struct sparm){ .t = SP_TEXT, .s = (x) })
+#define P_B(p, n)	((struct sparm){ .t = SP_BLOB, .b = (p), .len = (n) })
+#define P_NULL		((struct sparm){ .t = SP_NULL })
+/* Integer, NULL when zero. */
+#define P_IZ(x)		((x) ? P_I(x) : P_NULL)
+
+/*
+ * The statement id, reset and with bindings cleared (prepared on first
+ * use).  NULL on failure, with st->err set.
+ */
+sqlite3_stmt	*st_prep(struct store *st, enum stmt id);
+/* Binds n parameters from 1 on; 0 or -1 (st->err set). */
+int		 st_bind(struct store *st, sqlite3_stmt *s,
+		    const struct sparm *p, size_t n);
+#define BIND(st, s, ...) st_bind((st), (s), \
+	(const struct sparm[]){ __VA_ARGS__ }, \
+	sizeof((const struct sparm[]){ __VA_ARGS__ }) / sizeof(struct sparm))
+/*
+ * Steps s: 1 with a row, 0 when done (s reset), -1 on error (s reset,
+ * *err set to the mapped error).
+ */
+int		 st_step(struct store *st, sqlite3_stmt *s,
+		    enum panel_err *err);
+/* Prepares id, binds, steps to the end.  PANEL_ERR_* mapped. */
+enum panel_err	 st_run(struct store *st, enum stmt id,
+		    const struct sparm *p, size_t n);
+#define RUN(st, id, ...) st_run((st), (id), \
+	(const struct sparm[]){ __VA_ARGS__ }, \
+	sizeof((const struct sparm[]){ __VA_ARGS__ }) / sizeof(struct sparm))
+/* Like st_run, but PANEL_ERR_NOTFOUND when no row changed. */
+enum panel_err	 st_update(struct store *st, enum stmt id,
+		    const struct sparm *p, size_t n);
+#define UPDATE1(st, id, ...) st_update((st), (id), \
+	(const struct sparm[]){ __VA_ARGS__ }, \
+	sizeof((const struct sparm[]){ __VA_ARGS__ }) / sizeof(struct sparm))
+/* Steps a bound single-integer SELECT into *n. */
+enum panel_err	 st_count(struct store *st, sqlite3_stmt *s, int64_t *n);
+/* Maps a SQLite result code to enum panel_err and records the message. */
+enum panel_err	 st_error(struct store *st, int rc);
+/* Rows changed by the last statement. */
+int64_t		 st_changes(const struct store *st);
+int64_t		 st_last_id(const struct store *st);
+
+/* Column readers: strdup of a text column (NULL column: *out NULL);
+ * 0 or -1 (out of memory). */
+int		 col_str(sqlite3_stmt *s, int col, char **out);
+int		 col_blob(sqlite3_stmt *s, int col, unsigned char **out,
+		    size_t *len);
+int64_t		 col_int(sqlite3_stmt *s, int col);
+
+/* JSON array of strings <-> C vector.  strv_json: *out the caller's;
+ * json_strv: text "[...]" of strings only.  0 or -1. */
+int		 strv_json(const char *const *v, size_t n, char **out);
+int		 json_strv(const char *text, char ***v, size_t *n);
+
+/* Growing arrays for list results: v (n elements of elem bytes) grown
+ * to n + 1 with the new element zeroed; the new array, or NULL (v is
+ * then untouched). */
+void		*vec_grow(void *v, size_t n, size_t elem);
+
+/* domain.c: one DNS name (no wildcard, no address) normalised into out;
+ * 0, or -1 with *why set. */
+int		 valid_domain_one(const char *in, char *out, size_t outlen,
+		    const char **why);
+
+/* util.c: constant-time string equality (lengths may leak). */
+int		 panel_str_eq_ct(const char *a, const char *b);
+
+#endif /* !PANEL_PRIV_H */

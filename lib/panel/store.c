@@ -1,0 +1,549 @@
+/*
+ * The store: opening SQLite, migrations, transactions, and the helpers
+ * the store_*.c files use to prepare, bind and step statements.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "panel_priv.h"
+
+/*
+ * The migrations are the files in sql/, embedded at build time with the
+ * assembler's .incbin (the build runs from the top directory), each
+ * NUL-terminated.  Each file ends by setting PRAGMA user_version to its
+ * own number, which store_migrate() checks.
+ */
+#define EMBED_SQL(sym, file)						\
+	__asm__(".pushsection .rodata\n"				\
+	    ".balign 16\n"						\
+	    ".globl " #sym "\n"						\
+	    ".hidden " #sym "\n"					\
+	    #sym ":\n"							\
+	    ".incbin \"" file "\"\n"					\
+	    ".byte 0\n"							\
+	    ".popsection\n")
+
+EMBED_SQL(panel_sql_0001, "sql/0001_init.sql");
+EMBED_SQL(panel_sql_0002, "sql/0002_acme.sql");
+EMBED_SQL(panel_sql_0003, "sql/0003_sweep.sql");
+
+extern const char panel_sql_0001[];
+extern const char panel_sql_0002[];
+extern const char panel_sql_0003[];
+
+static const char *const migrations[] = {
+	panel_sql_0001,
+	panel_sql_0002,
+	panel_sql_0003,
+};
+
+#define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
+#define BUSY_MS		5000
+
+static void
+st_seterr(struct store *st, const char *msg)
+{
+	snprintf(st->err, sizeof(st->err), "%s", msg != NULL ? msg : "");
+}
+
+enum panel_err
+st_error(struct store *st, int rc)
+{
+	if (st->db != NULL)
+		st_seterr(st, sqlite3_errmsg(st->db));
+	else
+		st_seterr(st, sqlite3_errstr(rc));
+	switch (rc & 0xff) {
+	case SQLITE_NOMEM:
+		return PANEL_ERR_NOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return PANEL_ERR_BUSY;
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_UNIQUE ||
+		    rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return PANEL_ERR_EXISTS;
+		return PANEL_ERR_DB;
+	default:
+		return PANEL_ERR_DB;
+	}
+}
+
+sqlite3_stmt *
+st_prep(struct store *st, enum stmt id)
+{
+	sqlite3_stmt	*s;
+	const char	*text;
+	int		 rc;
+
+	if ((s = st->stmt[id]) != NULL) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return s;
+	}
+	if ((text = store_sql(id)) == NULL) {
+		st_seterr(st, "no such statement");
+		return NULL;
+	}
+	rc = sqlite3_prepare_v3(st->db, text, -1, SQLITE_PREPARE_PERSISTENT,
+	    &s, NULL);
+	if (rc != SQLITE_OK) {
+		st_error(st, rc);
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	st->stmt[id] = s;
+	return s;
+}
+
+int
+st_bind(struct store *st, sqlite3_stmt *s, const struct sparm *p, size_t n)
+{
+	size_t	i;
+	int	rc, idx;
+
+	for (i = 0; i < n; i++) {
+		idx = (int)i + 1;
+		switch (p[i].t) {
+		case SP_INT:
+			rc = sqlite3_bind_int64(s, idx, p[i].i);
+			break;
+		case SP_TEXT:
+			rc = p[i].s == NULL ? sqlite3_bind_null(s, idx) :
+			    sqlite3_bind_text(s, idx, p[i].s, -1,
+			    SQLITE_STATIC);
+			break;
+		case SP_BLOB:
+			rc = p[i].b == NULL ? sqlite3_bind_null(s, idx) :
+			    sqlite3_bind_blob64(s, idx, p[i].b, p[i].len,
+			    SQLITE_STATIC);
+			break;
+		default:
+			rc = sqlite3_bind_null(s, idx);
+			break;
+		}
+		if (rc != SQLITE_OK) {
+			st_error(st, rc);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+st_step(struct store *st, sqlite3_stmt *s, enum panel_err *err)
+{
+	int	 rc;
+
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(s);
+		return 0;
+	}
+	*err = st_error(st, rc);
+	sqlite3_reset(s);
+	return -1;
+}
+
+enum panel_err
+st_run(struct store *st, enum stmt id, const struct sparm *p, size_t n)
+{
+	sqlite3_stmt	*s;
+	enum panel_err	 err = PANEL_OK;
+	int		 r;
+
+	if ((s = st_prep(st, id)) == NULL)
+		return PANEL_ERR_DB;
+	if (st_bind(st, s, p, n) == -1)
+		return PANEL_ERR_DB;
+	while ((r = st_step(st, s, &err)) == 1)
+		continue;
+	return r == 0 ? PANEL_OK : err;
+}
+
+enum panel_err
+st_update(struct store *st, enum stmt id, const struct sparm *p, size_t n)
+{
+	enum panel_err	 err;
+
+	if ((err = st_run(st, id, p, n)) != PANEL_OK)
+		return err;
+	return st_changes(st) > 0 ? PANEL_OK : PANEL_ERR_NOTFOUND;
+}
+
+enum panel_err
+st_count(struct store *st, sqlite3_stmt *s, int64_t *n)
+{
+	enum panel_err	 err = PANEL_ERR_DB;
+	int		 r;
+
+	*n = 0;
+	if ((r = st_step(st, s, &err)) != 1)
+		return r == 0 ? PANEL_ERR_DB : err;
+	*n = col_int(s, 0);
+	sqlite3_reset(s);
+	return PANEL_OK;
+}
+
+int64_t
+st_changes(const struct store *st)
+{
+	return sqlite3_changes64(st->db);
+}
+
+int64_t
+st_last_id(const struct store *st)
+{
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+int
+col_str(sqlite3_stmt *s, int col, char **out)
+{
+	const unsigned char	*t;
+
+	*out = NULL;
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return 0;
+	if ((t = sqlite3_column_text(s, col)) == NULL)
+		return -1;
+	return (*out = strdup((const char *)t)) == NULL ? -1 : 0;
+}
+
+int
+col_blob(sqlite3_stmt *s, int col, unsigned char **out, size_t *len)
+{
+	const void	*b;
+	int		 n;
+
+	*out = NULL;
+	*len = 0;
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return 0;
+	b = sqlite3_column_blob(s, col);
+	n = sqlite3_column_bytes(s, col);
+	if (n <= 0)
+		return 0;
+	if ((*out = malloc((size_t)n)) == NULL)
+		return -1;
+	memcpy(*out, b, (size_t)n);
+	*len = (size_t)n;
+	return 0;
+}
+
+int64_t
+col_int(sqlite3_stmt *s, int col)
+{
+	return sqlite3_column_int64(s, col);
+}
+
+int
+strv_json(const char *const *v, size_t n, char **out)
+{
+	json_t	*a;
+	size_t	 i;
+
+	*out = NULL;
+	if ((a = json_array()) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (v[i] == NULL || json_array_append_new(a,
+		    json_string(v[i])) == -1) {
+			json_decref(a);
+			return -1;
+		}
+	*out = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return *out == NULL ? -1 : 0;
+}
+
+int
+json_strv(const char *text, char ***v, size_t *n)
+{
+	json_t	*a, *e;
+	size_t	 i;
+	char   **r = NULL;
+
+	*v = NULL;
+	*n = 0;
+	if (text == NULL)
+		return 0;
+	a = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	if (a == NULL || !json_is_array(a))
+		goto bad;
+	if (json_array_size(a) > 0 &&
+	    (r = calloc(json_array_size(a), sizeof(*r))) == NULL)
+		goto bad;
+	json_array_foreach(a, i, e) {
+		if (!json_is_string(e) ||
+		    (r[i] = strdup(json_string_value(e))) == NULL) {
+			panel_strv_free(r, i);
+			goto bad;
+		}
+	}
+	*v = r;
+	*n = json_array_size(a);
+	json_decref(a);
+	return 0;
+bad:
+	json_decref(a);
+	return -1;
+}
+
+void *
+vec_grow(void *v, size_t n, size_t elem)
+{
+	unsigned char	*nv;
+
+	if (n >= SIZE_MAX / elem - 1)
+		return NULL;
+	if ((nv = realloc(v, (n + 1) * elem)) == NULL)
+		return NULL;
+	memset(nv + n * elem, 0, elem);
+	return nv;
+}
+
+/* Steps a statement that needs no binding, ignoring rows. */
+static enum panel_err
+st_simple(struct store *st, enum stmt id)
+{
+	return st_run(st, id, NULL, 0);
+}
+
+enum panel_err
+store_schema_version(struct store *st, int *version)
+{
+	sqlite3_stmt	*s;
+	enum panel_err	 err = PANEL_ERR_DB;
+
+	if ((s = st_prep(st, ST_USER_VERSION)) == NULL)
+		return PANEL_ERR_DB;
+	if (st_step(st, s, &err) != 1)
+		return err;
+	*version = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	return PANEL_OK;
+}
+
+int
+store_schema_latest(void)
+{
+	return NMIGRATIONS;
+}
+
+const char *
+store_migration_sql(int n)
+{
+	if (n < 1 || n > NMIGRATIONS)
+		return NULL;
+	return migrations[n - 1];
+}
+
+/* Applies migration n (1-based) unless the database already has it. */
+static enum panel_err
+store_migrate_one(struct store *st, int n)
+{
+	enum panel_err	 err;
+	char		*msg = NULL;
+	int		 v, rc;
+
+	if ((err = store_begin(st)) != PANEL_OK)
+		return err;
+	/* Re-read inside the write lock: another process may have won. */
+	if ((err = store_schema_version(st, &v)) != PANEL_OK)
+		goto fail;
+	if (v >= n) {
+		store_rollback(st);
+		return PANEL_OK;
+	}
+	rc = sqlite3_exec(st->db, migrations[n - 1], NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		snprintf(st->err, sizeof(st->err), "migration %04d: %s", n,
+		    msg != NULL ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		err = PANEL_ERR_SCHEMA;
+		goto fail;
+	}
+	if ((err = store_schema_version(st, &v)) != PANEL_OK)
+		goto fail;
+	if (v != n) {
+		snprintf(st->err, sizeof(st->err),
+		    "migration %04d set user_version %d", n, v);
+		err = PANEL_ERR_SCHEMA;
+		goto fail;
+	}
+	return store_commit(st);
+fail:
+	store_rollback(st);
+	return err;
+}
+
+static enum panel_err
+store_migrate(struct store *st)
+{
+	enum panel_err	 err;
+	int		 v, n;
+
+	if ((err = store_schema_version(st, &v)) != PANEL_OK)
+		return err;
+	if (v > NMIGRATIONS) {
+		snprintf(st->err, sizeof(st->err), "database schema %d is "
+		    "newer than this program's %d", v, NMIGRATIONS);
+		return PANEL_ERR_SCHEMA;
+	}
+	for (n = v + 1; n <= NMIGRATIONS; n++)
+		if ((err = store_migrate_one(st, n)) != PANEL_OK)
+			return err;
+	return PANEL_OK;
+}
+
+/* Creates a missing database file as 0600 so it is never world-readable;
+ * SQLite gives the -wal and -shm files the same mode. */
+static int
+store_create_file(const char *path)
+{
+	int	 fd;
+
+	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd == -1)
+		return errno == EEXIST ? 0 : -1;
+	return close(fd);
+}
+
+enum panel_err
+store_open(const char *path, struct store **out)
+{
+	return store_open_msg(path, out, NULL, 0);
+}
+
+enum panel_err
+store_open_msg(const char *path, struct store **out, char *msg,
+    size_t msglen)
+{
+	struct store	*st;
+	enum panel_err	 err;
+	int		 rc;
+
+	*out = NULL;
+	if (path == NULL || *path == '\0')
+		return PANEL_ERR_ARG;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return PANEL_ERR_NOMEM;
+	if (store_create_file(path) == -1) {
+		if (msg != NULL && msglen > 0)
+			snprintf(msg, msglen, "%s: %s", path, strerror(errno));
+		free(st);
+		return PANEL_ERR_IO;
+	}
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW |
+	    SQLITE_OPEN_URI, NULL);
+	if (rc != SQLITE_OK) {
+		err = st_error(st, rc);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, BUSY_MS);
+	/* No writable_schema or shadow-table tricks.  (TRUSTED_SCHEMA stays
+	 * on: the CHECK constraints call json_valid(), which SQLite 3.40
+	 * does not mark innocuous; the file is ours, 0600.) */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	if ((err = st_simple(st, ST_PRAGMA_FK)) != PANEL_OK ||
+	    (err = st_simple(st, ST_PRAGMA_WAL)) != PANEL_OK ||
+	    (err = st_simple(st, ST_SYNC_NORMAL)) != PANEL_OK ||
+	    (err = store_migrate(st)) != PANEL_OK)
+		goto fail;
+	*out = st;
+	return PANEL_OK;
+fail:
+	if (msg != NULL && msglen > 0)
+		snprintf(msg, msglen, "%s", st->err);
+	store_close(st);
+	return err;
+}
+
+void
+store_close(struct store *st)
+{
+	size_t	 i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < ST__MAX; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+enum panel_err
+store_durable(struct store *st, int on)
+{
+	return st_simple(st, on ? ST_SYNC_FULL : ST_SYNC_NORMAL);
+}
+
+void
+store_busy_timeout(struct store *st, int ms)
+{
+	sqlite3_busy_timeout(st->db, ms);
+}
+
+const char *
+store_errmsg(const struct store *st)
+{
+	return st != NULL ? st->err : "";
+}
+
+enum panel_err
+store_begin(struct store *st)
+{
+	enum panel_err	 err;
+
+	err = st_simple(st, st->depth == 0 ? ST_BEGIN : ST_SAVEPOINT);
+	if (err == PANEL_OK)
+		st->depth++;
+	return err;
+}
+
+enum panel_err
+store_commit(struct store *st)
+{
+	enum panel_err	 err;
+
+	if (st->depth <= 0)
+		return PANEL_ERR_ARG;
+	err = st_simple(st, st->depth == 1 ? ST_COMMIT : ST_RELEASE);
+	if (err != PANEL_OK) {
+		/* A failed COMMIT leaves the transaction open: undo it. */
+		store_rollback(st);
+		return err;
+	}
+	st->depth--;
+	return PANEL_OK;
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (st->depth <= 0)
+		return;
+	if (st->depth == 1) {
+		if (!sqlite3_get_autocommit(st->db))
+			(void)st_simple(st, ST_ROLLBACK);
+	} else {
+		(void)st_simple(st, ST_ROLLBACK_TO);
+		(void)st_simple(st, ST_RELEASE);
+	}
+	st->depth--;
+}

@@ -1,0 +1,905 @@
+/*
+ * ACME accounts, orders with their authorizations and challenges, and
+ * the per-order history.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "panel_priv.h"
+
+#define LIST_DEFAULT	50
+#define LIST_MAX	500
+
+static const char *
+ident_type_name(enum acme_ident_type t)
+{
+	return t == ACME_ID_IP ? "ip" : "dns";
+}
+
+static enum acme_keytype
+keytype_of(sqlite3_stmt *s, int col)
+{
+	enum acme_keytype	 k;
+
+	if (acme_keytype_parse((const char *)sqlite3_column_text(s, col),
+	    &k) == -1)
+		k = ACME_KEY_EC256;	/* the CHECK constraint forbids it */
+	return k;
+}
+
+static const char *
+text_of(sqlite3_stmt *s, int col)
+{
+	return (const char *)sqlite3_column_text(s, col);
+}
+
+/* ------------------------------------------------------------------ */
+/* Accounts.  ACC_COLS: 0 id, owner, ca_url, ca_preset, kid, 5 contacts,
+ * key_type, key_enc, status, tos_agreed, 10 eab_kid, error, created,
+ * updated. */
+
+static int
+account_row(sqlite3_stmt *s, struct store_account *a)
+{
+	a->id = col_int(s, 0);
+	a->owner = col_int(s, 1);
+	a->key_type = keytype_of(s, 6);
+	if (store_acc_status_parse(text_of(s, 8), &a->status) == -1)
+		a->status = STORE_ACC_FAILED;
+	a->tos_agreed = col_int(s, 9) != 0;
+	a->created = col_int(s, 12);
+	a->updated = col_int(s, 13);
+	if (col_str(s, 2, &a->ca_url) == -1 ||
+	    col_str(s, 3, &a->ca_preset) == -1 ||
+	    col_str(s, 4, &a->kid) == -1 ||
+	    json_strv(text_of(s, 5), &a->contacts, &a->ncontacts) == -1 ||
+	    col_blob(s, 7, &a->key_enc, &a->key_enc_len) == -1 ||
+	    col_str(s, 10, &a->eab_kid) == -1 ||
+	    col_str(s, 11, &a->error) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+account_clear(struct store_account *a)
+{
+	free(a->ca_url);
+	free(a->ca_preset);
+	free(a->kid);
+	panel_strv_free(a->contacts, a->ncontacts);
+	crypt_wipe_free(a->key_enc, a->key_enc_len);
+	free(a->eab_kid);
+	free(a->error);
+}
+
+void
+store_account_free(struct store_account *a)
+{
+	if (a == NULL)
+		return;
+	account_clear(a);
+	free(a);
+}
+
+void
+store_account_list_free(struct store_account_list *l)
+{
+	size_t	 i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++)
+		account_clear(&l->v[i]);
+	free(l->v);
+	free(l);
+}
+
+enum panel_err
+store_account_add(struct store *st, const struct store_account *a,
+    int64_t now, int64_t *id)
+{
+	enum panel_err	 err;
+	char		*contacts = NULL;
+
+	if (a->ca_url == NULL || (int)a->status < 0 ||
+	    a->status >= STORE_ACC__MAX)
+		return PANEL_ERR_ARG;
+	if (strv_json((const char *const *)a->contacts, a->ncontacts,
+	    &contacts) == -1)
+		return PANEL_ERR_NOMEM;
+	err = RUN(st, ST_ACC_ADD, P_I(a->owner), P_T(a->ca_url),
+	    P_T(a->ca_preset), P_T(a->kid), P_T(contacts),
+	    P_T(acme_keytype_name(a->key_type)),
+	    P_B(a->key_enc, a->key_enc_len),
+	    P_T(store_acc_status_name(a->status)), P_I(a->tos_agreed ? 1 : 0),
+	    P_T(a->eab_kid), P_T(a->error), P_I(now));
+	free(contacts);
+	if (err == PANEL_OK && id != NULL)
+		*id = st_last_id(st);
+	return err;
+}
+
+enum panel_err
+store_account_get(struct store *st, int64_t id, int64_t owner,
+    struct store_account **out)
+{
+	struct store_account	*a;
+	sqlite3_stmt		*s;
+	enum panel_err		 err = PANEL_ERR_NOTFOUND;
+	int			 r;
+
+	*out = NULL;
+	if ((s = st_prep(st, ST_ACC_GET)) == NULL ||
+	    BIND(st, s, P_I(id), P_I(owner)) == -1)
+		return PANEL_ERR_DB;
+	if ((r = st_step(st, s, &err)) != 1)
+		return r == 0 ? PANEL_ERR_NOTFOUND : err;
+	if ((a = calloc(1, sizeof(*a))) == NULL || account_row(s, a) == -1) {
+		sqlite3_reset(s);
+		store_account_free(a);
+		return PANEL_ERR_NOMEM;
+	}
+	sqlite3_reset(s);
+	*out = a;
+	return PANEL_OK;
+}
+
+enum panel_err
+store_account_list(struct store *st, int64_t owner,
+    struct store_account_list **out)
+{
+	struct store_account_list	*l;
+	struct store_account		*nv;
+	sqlite3_stmt			*s;
+	enum panel_err			 err = PANEL_OK;
+	int				 r;
+
+	*out = NULL;
+	s = st_prep(st, owner ? ST_ACC_LIST_OWNER : ST_ACC_LIST_ALL);
+	if (s == NULL || (owner && BIND(st, s, P_I(owner)) == -1))
+		return PANEL_ERR_DB;
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return PANEL_ERR_NOMEM;
+	while ((r = st_step(st, s, &err)) == 1) {
+		if ((nv = vec_grow(l->v, l->n, sizeof(*nv))) == NULL)
+			goto oom;
+		l->v = nv;
+		if (account_row(s, &l->v[l->n++]) == -1)
+			goto oom;
+	}
+	if (r == -1) {
+		store_account_list_free(l);
+		return err;
+	}
+	*out = l;
+	return PANEL_OK;
+oom:
+	sqlite3_reset(s);
+	store_account_list_free(l);
+	return PANEL_ERR_NOMEM;
+}
+
+enum panel_err
+store_account_set_contacts(struct store *st, int64_t id,
+    const char *const *contacts, size_t n, int64_t now)
+{
+	enum panel_err	 err;
+	char		*text;
+
+	if (strv_json(contacts, n, &text) == -1)
+		return PANEL_ERR_NOMEM;
+	err = UPDATE1(st, ST_ACC_SET_CONTACTS, P_T(text), P_I(now), P_I(id));
+	free(text);
+	return err;
+}
+
+enum panel_err
+store_account_set_status(struct store *st, int64_t id,
+    enum store_acc_status status, const char *error, int64_t now)
+{
+	if ((int)status < 0 || status >= STORE_ACC__MAX)
+		return PANEL_ERR_ARG;
+	return UPDATE1(st, ST_ACC_SET_STATUS,
+	    P_T(store_acc_status_name(status)), P_T(error), P_I(now), P_I(id));
+}
+
+enum panel_err
+store_account_set_key(struct store *st, int64_t id, enum acme_keytype type,
+    const unsigned char *key_enc, size_t len, int64_t now)
+{
+	if ((int)type < 0 || type >= ACME_KEY__MAX || key_enc == NULL)
+		return PANEL_ERR_ARG;
+	return UPDATE1(st, ST_ACC_SET_KEY, P_T(acme_keytype_name(type)),
+	    P_B(key_enc, len), P_I(now), P_I(id));
+}
+
+enum panel_err
+store_account_set_kid(struct store *st, int64_t id, const char *kid,
+    enum store_acc_status status, int64_t now)
+{
+	if (kid == NULL || (int)status < 0 || status >= STORE_ACC__MAX)
+		return PANEL_ERR_ARG;
+	return UPDATE1(st, ST_ACC_SET_KID, P_T(kid),
+	    P_T(store_acc_status_name(status)), P_I(now), P_I(id));
+}
+
+/* ------------------------------------------------------------------ */
+/* Challenges.  CHAL_COLS: 0 id, authz_id, order_id, owner, url, 5 type,
+ * status, token, key_authorization, dns_name, 10 dns_value, error,
+ * updated. */
+
+static int
+chal_row(sqlite3_stmt *s, struct store_challenge *c)
+{
+	c->id = col_int(s, 0);
+	c->authz_id = col_int(s, 1);
+	c->order_id = col_int(s, 2);
+	c->owner = col_int(s, 3);
+	c->type = acme_chtype_parse(text_of(s, 5));
+	c->status = acme_status_parse(text_of(s, 6));
+	c->updated = col_int(s, 12);
+	if (col_str(s, 4, &c->url) == -1 || col_str(s, 7, &c->token) == -1 ||
+	    col_str(s, 8, &c->key_authorization) == -1 ||
+	    col_str(s, 9, &c->dns_name) == -1 ||
+	    col_str(s, 10, &c->dns_value) == -1 ||
+	    col_str(s, 11, &c->error) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+chal_clear(struct store_challenge *c)
+{
+	free(c->url);
+	free(c->token);
+	free(c->key_authorization);
+	free(c->dns_name);
+	free(c->dns_value);
+	free(c->error);
+}
+
+void
+store_challenge_free(struct store_challenge *c)
+{
+	if (c == NULL)
+		return;
+	chal_clear(c);
+	free(c);
+}
+
+enum panel_err
+store_challenge_get(struct store *st, int64_t id, int64_t owner,
+    struct store_challenge **out)
+{
+	struct store_challenge	*c;
+	sqlite3_stmt		*s;
+	enum panel_err		 err = PANEL_ERR_NOTFOUND;
+	int			 r;
+
+	*out = NULL;
+	if ((s = st_prep(st, ST_CHAL_GET)) == NULL ||
+	    BIND(st, s, P_I(id), P_I(owner)) == -1)
+		return PANEL_ERR_DB;
+	if ((r = st_step(st, s, &err)) != 1)
+		return r == 0 ? PANEL_ERR_NOTFOUND : err;
+	if ((c = calloc(1, sizeof(*c))) == NULL || chal_row(s, c) == -1) {
+		sqlite3_reset(s);
+		store_challenge_free(c);
+		return PANEL_ERR_NOMEM;
+	}
+	sqlite3_reset(s);
+	*out = c;
+	return PANEL_OK;
+}
+
+enum panel_err
+store_challenge_http01(struct store *st, const char *token, char **keyauth)
+{
+	sqlite3_stmt	*s;
+	enum panel_err	 err = PANEL_ERR_NOTFOUND;
+	int		 r;
+
+	*keyauth = NULL;
+	/* Only base64url tokens are ever keys (RFC 8555 8.3). */
+	if (token == NULL || !acme_b64url_valid(token, 256))
+		return PANEL_ERR_NOTFOUND;
+	if ((s = st_prep(st, ST_CHAL_HTTP01)) == NULL ||
+	    BIND(st, s, P_T(token)) == -1)
+		return PANEL_ERR_DB;
+	if ((r = st_step(st, s, &err)) != 1)
+		return r == 0 ? PANEL_ERR_NOTFOUND : err;
+	r = col_str(s, 0, keyauth);
+	sqlite3_reset(s);
+	return r == -1 ? PANEL_ERR_NOMEM : PANEL_OK;
+}
+
+enum panel_err
+store_challenge_set_status(struct store *st, int64_t id,
+    enum acme_status status, const char *error, int64_t now)
+{
+	return UPDATE1(st, ST_CHAL_SET_STATUS, P_T(acme_status_name(status)),
+	    P_T(error), P_I(now), P_I(id));
+}
+
+/* ------------------------------------------------------------------ */
+/* Authorizations.  AUTHZ_COLS: 0 id, order_id, url, ident_type,
+ * identifier, 5 status, expires, wildcard, error. */
+
+static int
+authz_row(sqlite3_stmt *s, struct store_authz *a)
+{
+	const char	*t = text_of(s, 3);
+
+	a->id = col_int(s, 0);
+	a->order_id = col_int(s, 1);
+	a->ident_type = t != NULL && strcmp(t, "ip") == 0 ? ACME_ID_IP :
+	    ACME_ID_DNS;
+	a->status = acme_status_parse(text_of(s, 5));
+	a->expires = col_int(s, 6);
+	a->wildcard = col_int(s, 7) != 0;
+	if (col_str(s, 2, &a->url) == -1 ||
+	    col_str(s, 4, &a->identifier) == -1 ||
+	    col_str(s, 8, &a->error) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+authz_clear(struct store_authz *a)
+{
+	size_t	 i;
+
+	free(a->url);
+	free(a->identifier);
+	free(a->error);
+	for (i = 0; i < a->nch; i++)
+		chal_clear(&a->ch[i]);
+	free(a->ch);
+}
+
+enum panel_err
+store_authz_set_status(struct store *st, int64_t id, enum acme_status status,
+    int64_t expires, const char *error, int64_t now)
+{
+	return UPDATE1(st, ST_AUTHZ_SET_STATUS, P_T(acme_status_name(status)),
+	    P_IZ(expires), P_T(error), P_I(now), P_I(id));
+}
+
+/* Inserts n authorizations of order_id with their challenges. */
+static enum panel_err
+authz_insert(struct store *st, int64_t order_id, const struct store_authz *a,
+    size_t n, int64_t now)
+{
+	const struct store_challenge	*c;
+	enum panel_err			 err;
+	int64_t				 aid;
+	size_t				 i, j;
+
+	for (i = 0; i < n; i++) {
+		if (a[i].url == NULL || a[i].identifier == NULL)
+			return PANEL_ERR_ARG;
+		err = RUN(st, ST_AUTHZ_ADD, P_I(order_id), P_T(a[i].url),
+		    P_T(ident_type_name(a[i].ident_type)),
+		    P_T(a[i].identifier), P_T(acme_status_name(a[i].status)),
+		    P_IZ(a[i].expires), P_I(a[i].wildcard ? 1 : 0),
+		    P_T(a[i].error), P_I(now));
+		if (err != PANEL_OK)
+			return err;
+		aid = st_last_id(st);
+		for (j = 0; j < a[i].nch; j++) {
+			c = &a[i].ch[j];
+			if (c->url == NULL || c->token == NULL ||
+			    c->type == ACME_CH_UNKNOWN)
+				return PANEL_ERR_ARG;
+			err = RUN(st, ST_CHAL_ADD, P_I(aid), P_T(c->url),
+			    P_T(acme_chtype_name(c->type)),
+			    P_T(acme_status_name(c->status)), P_T(c->token),
+			    P_T(c->key_authorization), P_T(c->dns_name),
+			    P_T(c->dns_value), P_T(c->error), P_I(now));
+			if (err != PANEL_OK)
+				return err;
+		}
+	}
+	return PANEL_OK;
+}
+
+enum panel_err
+store_order_add_authz(struct store *st, int64_t order_id,
+    const struct store_authz *a, size_t n, int64_t now)
+{
+	enum panel_err	 err;
+
+	if ((err = store_begin(st)) != PANEL_OK)
+		return err;
+	if ((err = authz_insert(st, order_id, a, n, now)) != PANEL_OK) {
+		store_rollback(st);
+		return err;
+	}
+	return store_commit(st);
+}
+
+/* ------------------------------------------------------------------ */
+/* Orders.  ORD_COLS: 0 id, owner, account_id, order_url, status,
+ * 5 domains, key_type, challenge_type, auto, auto_renew, 10 error,
+ * expires, finalize_url, cert_url, key_enc, 15 replaces, renews,
+ * retry_at, tries, lease_owner, 20 lease_token, lease_until, created,
+ * updated, certificate id. */
+
+static int
+order_row(sqlite3_stmt *s, struct store_order *o)
+{
+	o->id = col_int(s, 0);
+	o->owner = col_int(s, 1);
+	o->account_id = col_int(s, 2);
+	if (store_ord_status_parse(text_of(s, 4), &o->status) == -1)
+		o->status = STORE_ORD_INVALID;
+	o->key_type = keytype_of(s, 6);
+	o->challenge_type = acme_chtype_parse(text_of(s, 7));
+	o->autom = col_int(s, 8) != 0;
+	o->auto_renew = col_int(s, 9) != 0;
+	o->expires = col_int(s, 11);
+	o->renews = col_int(s, 16);
+	o->retry_at = col_int(s, 17);
+	o->tries = col_int(s, 18);
+	o->lease_token = col_int(s, 20);
+	o->lease_until = col_int(s, 21);
+	o->created = col_int(s, 22);
+	o->updated = col_int(s, 23);
+	o->certificate_id = col_int(s, 24);
+	if (col_str(s, 3, &o->order_url) == -1 ||
+	    json_strv(text_of(s, 5), &o->domains, &o->ndomains) == -1 ||
+	    col_str(s, 10, &o->error) == -1 ||
+	    col_str(s, 12, &o->finalize_url) == -1 ||
+	    col_str(s, 13, &o->cert_url) == -1 ||
+	    col_blob(s, 14, &o->key_enc, &o->key_enc_len) == -1 ||
+	    col_str(s, 15, &o->replaces) == -1 ||
+	    col_str(s, 19, &o->lease_owner) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+order_clear(struct store_order *o)
+{
+	size_t	 i;
+
+	free(o->order_url);
+	panel_strv_free(o->domains, o->ndomains);
+	free(o->error);
+	free(o->finalize_url);
+	free(o->cert_url);
+	crypt_wipe_free(o->key_enc, o->key_enc_len);
+	free(o->replaces);
+	free(o->lease_owner);
+	for (i = 0; i < o->nauthz; i++)
+		authz_clear(&o->authz[i]);
+	free(o->authz);
+}
+
+void
+store_order_free(struct store_order *o)
+{
+	if (o == NULL)
+		return;
+	order_clear(o);
+	free(o);
+}
+
+void
+store_order_list_free(struct store_order_list *l)
+{
+	size_t	 i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++)
+		order_clear(&l->v[i]);
+	free(l->v);
+	free(l);
+}
+
+enum panel_err
+store_order_add(struct store *st, const struct store_order *o, int64_t now,
+    int64_t *id)
+{
+	enum panel_err	 err;
+	char		*domains = NULL;
+	int64_t		 oid;
+
+	if ((int)o->status < 0 || o->status >= STORE_ORD__MAX ||
+	    o->ndomains == 0 || (o->challenge_type != ACME_CH_HTTP01 &&
+	    o->challenge_type != ACME_CH_DNS01))
+		return PANEL_ERR_ARG;
+	if (strv_json((const char *const *)o->domains, o->ndomains,
+	    &domains) == -1)
+		return PANEL_ERR_NOMEM;
+	if ((err = store_begin(st)) != PANEL_OK) {
+		free(domains);
+		return err;
+	}
+	err = RUN(st, ST_ORD_ADD, P_I(o->owner), P_I(o->account_id),
+	    P_T(o->order_url), P_T(store_ord_status_name(o->status)),
+	    P_T(domains), P_T(acme_keytype_name(o->key_type)),
+	    P_T(acme_chtype_name(o->challenge_type)), P_I(o->autom ? 1 : 0),
+	    P_I(o->auto_renew ? 1 : 0), P_T(o->error), P_IZ(o->expires),
+	    P_T(o->finalize_url), P_T(o->cert_url), P_T(o->replaces),
+	    P_IZ(o->renews), P_I(o->retry_at), P_I(now));
+	free(domains);
+	if (err != PANEL_OK)
+		goto fail;
+	oid = st_last_id(st);
+	if ((err = authz_insert(st, oid, o->authz, o->nauthz, now)) !=
+	    PANEL_OK)
+		goto fail;
+	if ((err = store_commit(st)) != PANEL_OK)
+		return err;
+	if (id != NULL)
+		*id = oid;
+	return PANEL_OK;
+fail:
+	store_rollback(st);
+	return err;
+}
+
+/* Loads the authorizations and challenges of o. */
+static enum panel_err
+order_load_authz(struct store *st, struct store_order *o)
+{
+	struct store_authz	*nv, *a;
+	struct store_challenge	*nc;
+	sqlite3_stmt		*s;
+	enum panel_err		 err = PANEL_OK;
+	int64_t			 aid;
+	size_t			 i;
+	int			 r;
+
+	if ((s = st_prep(st, ST_AUTHZ_LIST)) == NULL ||
+	    BIND(st, s, P_I(o->id)) == -1)
+		return PANEL_ERR_DB;
+	while ((r = st_step(st, s, &err)) == 1) {
+		if ((nv = vec_grow(o->authz, o->nauthz, sizeof(*nv))) == NULL)
+			goto oom;
+		o->authz = nv;
+		if (authz_row(s, &o->authz[o->nauthz++]) == -1)
+			goto oom;
+	}
+	if (r == -1)
+		return err;
+	if ((s = st_prep(st, ST_CHAL_LIST_ORDER)) == NULL ||
+	    BIND(st, s, P_I(o->id)) == -1)
+		return PANEL_ERR_DB;
+	while ((r = st_step(st, s, &err)) == 1) {
+		aid = col_int(s, 1);
+		for (a = NULL, i = 0; i < o->nauthz; i++)
+			if (o->authz[i].id == aid)
+				a = &o->authz[i];
+		if (a == NULL)
+			continue;
+		if ((nc = vec_grow(a->ch, a->nch, sizeof(*nc))) == NULL)
+			goto oom;
+		a->ch = nc;
+		if (chal_row(s, &a->ch[a->nch++]) == -1)
+			goto oom;
+	}
+	return r == -1 ? err : PANEL_OK;
+oom:
+	sqlite3_reset(s);
+	return PANEL_ERR_NOMEM;
+}
+
+enum panel_err
+store_order_get(struct store *st, int64_t id, int64_t owner,
+    struct store_order **out)
+{
+	struct store_order	*o;
+	sqlite3_stmt		*s;
+	enum panel_err		 err = PANEL_ERR_NOTFOUND;
+	int			 r;
+
+	*out = NULL;
+	if ((s = st_prep(st, ST_ORD_GET)) == NULL ||
+	    BIND(st, s, P_I(id), P_I(owner)) == -1)
+		return PANEL_ERR_DB;
+	if ((r = st_step(st, s, &err)) != 1)
+		return r == 0 ? PANEL_ERR_NOTFOUND : err;
+	if ((o = calloc(1, sizeof(*o))) == NULL || order_row(s, o) == -1) {
+		sqlite3_reset(s);
+		store_order_free(o);
+		return PANEL_ERR_NOMEM;
+	}
+	sqlite3_reset(s);
+	if ((err = order_load_authz(st, o)) != PANEL_OK) {
+		store_order_free(o);
+		return err;
+	}
+	*out = o;
+	return PANEL_OK;
+}
+
+/* Reads the rows of a bound order SELECT; with more rows than limit,
+ * sets l->next to the last kept id. */
+static enum panel_err
+order_rows(struct store *st, sqlite3_stmt *s, unsigned limit,
+    struct store_order_list *l)
+{
+	struct store_order	*nv;
+	enum panel_err		 err = PANEL_OK;
+	int			 r;
+
+	while ((r = st_step(st, s, &err)) == 1) {
+		if (l->n == limit) {
+			l->next = l->v[l->n - 1].id;
+			sqlite3_reset(s);
+			return PANEL_OK;
+		}
+		if ((nv = vec_grow(l->v, l->n, sizeof(*nv))) == NULL)
+			goto oom;
+		l->v = nv;
+		if (order_row(s, &l->v[l->n++]) == -1)
+			goto oom;
+	}
+	return r == -1 ? err : PANEL_OK;
+oom:
+	sqlite3_reset(s);
+	return PANEL_ERR_NOMEM;
+}
+
+static unsigned
+clamp_limit(unsigned limit)
+{
+	if (limit == 0)
+		return LIST_DEFAULT;
+	return limit > LIST_MAX ? LIST_MAX : limit;
+}
+
+enum panel_err
+store_order_list(struct store *st, const struct store_order_filter *f,
+    struct store_order_list **out)
+{
+	static const enum stmt	 lists[] = { ST_ORD_LIST_ALL,
+	    ST_ORD_LIST_OWNER, ST_ORD_LIST_STATUS, ST_ORD_LIST_OWNER_STATUS };
+	static const enum stmt	 counts[] = { ST_ORD_COUNT_ALL,
+	    ST_ORD_COUNT_OWNER, ST_ORD_COUNT_STATUS,
+	    ST_ORD_COUNT_OWNER_STATUS };
+	struct store_order_list	*l;
+	sqlite3_stmt		*s;
+	enum panel_err		 err;
+	const char		*status = NULL;
+	unsigned		 limit = clamp_limit(f->limit);
+	int			 k = 0;
+
+	*out = NULL;
+	if (f->owner != 0)
+		k |= 1;
+	if (f->has_status) {
+		if ((int)f->status < 0 || f->status >= STORE_ORD__MAX)
+			return PANEL_ERR_ARG;
+		status = store_ord_status_name(f->status);
+		k |= 2;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return PANEL_ERR_NOMEM;
+	/* The count binds only the parameters its variant has. */
+	if ((s = st_prep(st, counts[k])) == NULL ||
+	    (k == 1 && BIND(st, s, P_I(f->owner)) == -1) ||
+	    (k >= 2 && BIND(st, s, P_I(f->owner), P_T(status)) == -1)) {
+		err = PANEL_ERR_DB;
+		goto fail;
+	}
+	if ((err = st_count(st, s, &l->total)) != PANEL_OK)
+		goto fail;
+	if ((s = st_prep(st, lists[k])) == NULL ||
+	    BIND(st, s, P_I(f->owner), P_T(status),
+	    P_I(f->before > 0 ? f->before : INT64_MAX),
+	    P_I((int64_t)limit + 1)) == -1) {
+		err = PANEL_ERR_DB;
+		goto fail;
+	}
+	if ((err = order_rows(st, s, limit, l)) != PANEL_OK)
+		goto fail;
+	*out = l;
+	return PANEL_OK;
+fail:
+	store_order_list_free(l);
+	return err;
+}
+
+enum panel_err
+store_order_due(struct store *st, int64_t now, int auto_only,
+    unsigned limit, struct store_order_list **out)
+{
+	struct store_order_list	*l;
+	sqlite3_stmt		*s;
+	enum panel_err		 err;
+
+	*out = NULL;
+	limit = clamp_limit(limit);
+	if ((s = st_prep(st, ST_ORD_DUE)) == NULL ||
+	    BIND(st, s, P_I(now), P_I(auto_only ? 1 : 0), P_I(limit)) == -1)
+		return PANEL_ERR_DB;
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		sqlite3_reset(s);
+		return PANEL_ERR_NOMEM;
+	}
+	/* limit + 1 never reached: the SQL LIMIT is limit itself. */
+	if ((err = order_rows(st, s, limit + 1, l)) != PANEL_OK) {
+		store_order_list_free(l);
+		return err;
+	}
+	l->total = (int64_t)l->n;
+	*out = l;
+	return PANEL_OK;
+}
+
+enum panel_err
+store_dashboard_failures(struct store *st, int64_t owner, unsigned limit,
+    struct store_order_list **out)
+{
+	struct store_order_list	*l;
+	sqlite3_stmt		*s;
+	enum panel_err		 err;
+
+	*out = NULL;
+	limit = clamp_limit(limit);
+	if ((s = st_prep(st, ST_ORD_FAILURES)) == NULL ||
+	    BIND(st, s, P_I(owner), P_I(limit)) == -1)
+		return PANEL_ERR_DB;
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		sqlite3_reset(s);
+		return PANEL_ERR_NOMEM;
+	}
+	if ((err = order_rows(st, s, limit + 1, l)) != PANEL_OK) {
+		store_order_list_free(l);
+		return err;
+	}
+	l->total = (int64_t)l->n;
+	*out = l;
+	return PANEL_OK;
+}
+
+enum panel_err
+store_order_set_status(struct store *st, int64_t id,
+    enum store_ord_status status, const char *error, int64_t lease_token,
+    int64_t now)
+{
+	enum panel_err	 err;
+
+	if ((int)status < 0 || status >= STORE_ORD__MAX)
+		return PANEL_ERR_ARG;
+	err = UPDATE1(st, ST_ORD_SET_STATUS,
+	    P_T(store_ord_status_name(status)), P_T(error), P_I(now), P_I(id),
+	    P_I(lease_token));
+	return err == PANEL_ERR_NOTFOUND && lease_token ? PANEL_ERR_STALE :
+	    err;
+}
+
+enum panel_err
+store_order_set_urls(struct store *st, int64_t id, const char *order_url,
+    const char *finalize_url, const char *cert_url, int64_t expires,
+    int64_t now)
+{
+	return UPDATE1(st, ST_ORD_SET_URLS, P_T(order_url), P_T(finalize_url),
+	    P_T(cert_url), P_IZ(expires), P_I(now), P_I(id));
+}
+
+enum panel_err
+store_order_set_key(struct store *st, int64_t id,
+    const unsigned char *key_enc, size_t len, int64_t now)
+{
+	if (key_enc == NULL)
+		return PANEL_ERR_ARG;
+	return UPDATE1(st, ST_ORD_SET_KEY, P_B(key_enc, len), P_I(now),
+	    P_I(id));
+}
+
+enum panel_err
+store_order_retry(struct store *st, int64_t id, int64_t retry_at,
+    const char *error, int64_t lease_token, int64_t now)
+{
+	enum panel_err	 err;
+
+	err = UPDATE1(st, ST_ORD_RETRY, P_I(retry_at), P_T(error), P_I(now),
+	    P_I(id), P_I(lease_token));
+	return err == PANEL_ERR_NOTFOUND && lease_token ? PANEL_ERR_STALE :
+	    err;
+}
+
+enum panel_err
+store_order_lease(struct store *st, int64_t id, const char *holder,
+    int64_t now, unsigned seconds, int64_t *token)
+{
+	sqlite3_stmt	*s;
+	enum panel_err	 err = PANEL_ERR_BUSY;
+	int		 r;
+
+	*token = 0;
+	if (holder == NULL || seconds == 0)
+		return PANEL_ERR_ARG;
+	if ((s = st_prep(st, ST_ORD_LEASE)) == NULL ||
+	    BIND(st, s, P_T(holder), P_I(now + (int64_t)seconds), P_I(id),
+	    P_I(now)) == -1)
+		return PANEL_ERR_DB;
+	if ((r = st_step(st, s, &err)) != 1)
+		return r == 0 ? PANEL_ERR_BUSY : err;
+	*token = col_int(s, 0);
+	/* Step to the end so the UPDATE completes. */
+	while ((r = st_step(st, s, &err)) == 1)
+		continue;
+	return r == -1 ? err : PANEL_OK;
+}
+
+enum panel_err
+store_order_release(struct store *st, int64_t id, int64_t token)
+{
+	enum panel_err	 err;
+
+	err = UPDATE1(st, ST_ORD_RELEASE, P_I(id), P_I(token));
+	return err == PANEL_ERR_NOTFOUND ? PANEL_ERR_STALE : err;
+}
+
+/* ------------------------------------------------------------------ */
+
+enum panel_err
+store_event_add(struct store *st, int64_t order_id, const char *what,
+    const char *detail, int64_t now)
+{
+	if (what == NULL)
+		return PANEL_ERR_ARG;
+	return RUN(st, ST_EVT_ADD, P_I(order_id), P_I(now), P_T(what),
+	    P_T(detail ? detail : ""));
+}
+
+void
+store_event_list_free(struct store_event_list *l)
+{
+	size_t	 i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].what);
+		free(l->v[i].detail);
+	}
+	free(l->v);
+	free(l);
+}
+
+enum panel_err
+store_event_list(struct store *st, int64_t order_id,
+    struct store_event_list **out)
+{
+	struct store_event_list	*l;
+	struct store_event	*nv, *e;
+	sqlite3_stmt		*s;
+	enum panel_err		 err = PANEL_OK;
+	int			 r;
+
+	*out = NULL;
+	if ((s = st_prep(st, ST_EVT_LIST)) == NULL ||
+	    BIND(st, s, P_I(order_id)) == -1)
+		return PANEL_ERR_DB;
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return PANEL_ERR_NOMEM;
+	while ((r = st_step(st, s, &err)) == 1) {
+		if ((nv = vec_grow(l->v, l->n, sizeof(*nv))) == NULL)
+			goto oom;
+		l->v = nv;
+		e = &l->v[l->n++];
+		e->id = col_int(s, 0);
+		e->order_id = col_int(s, 1);
+		e->at = col_int(s, 2);
+		if (col_str(s, 3, &e->what) == -1 ||
+		    col_str(s, 4, &e->detail) == -1)
+			goto oom;
+	}
+	if (r == -1) {
+		store_event_list_free(l);
+		return err;
+	}
+	*out = l;
+	return PANEL_OK;
+oom:
+	sqlite3_reset(s);
+	store_event_list_free(l);
+	return PANEL_ERR_NOMEM;
+}

@@ -1,0 +1,654 @@
+/*
+ * Templates: a small Mustache dialect over Jansson values, escaped by
+ * default (see panel.h for the syntax).  Each template is parsed once
+ * into a tree and kept in the handle; text nodes point into the source.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "panel_priv.h"
+
+#define NAME_MAX_	64
+#define TAG_MAX		128
+#define FILE_MAX	(1024 * 1024)
+#define DEPTH_MAX	16	/* partial nesting */
+#define STACK_MAX	32	/* section nesting */
+#define OUTBUF		4096
+
+enum filter { F_HTML, F_ATTR, F_URL, F_HREF, F_RAW };
+
+enum ntype { N_TEXT, N_VAR, N_SECTION, N_INVERTED, N_PARTIAL };
+
+struct node {
+	enum ntype	 type;
+	const char	*text;		/* N_TEXT: into the source */
+	size_t		 len;
+	char		*name;		/* var, section or partial name */
+	enum filter	 filter;
+	struct node	*child;		/* sections */
+	struct node	*next;
+};
+
+struct tpl {
+	char		*name;
+	char		*src;
+	struct node	*root;
+	struct tpl	*next;
+};
+
+struct tmpl {
+	char		*dir;
+	struct tpl	*cache;
+	char		 err[256];
+};
+
+struct out {
+	panel_write_fn	 wr;
+	void		*arg;
+	char		 buf[OUTBUF];
+	size_t		 n;
+	int		 failed;
+};
+
+struct render {
+	struct tmpl	*t;
+	struct out	*o;
+	const json_t	*stack[STACK_MAX];
+	size_t		 depth;
+	int		 partials;
+};
+
+static void
+node_free(struct node *n)
+{
+	struct node	*next;
+
+	for (; n != NULL; n = next) {
+		next = n->next;
+		node_free(n->child);
+		free(n->name);
+		free(n);
+	}
+}
+
+static void
+tpl_free(struct tpl *p)
+{
+	if (p == NULL)
+		return;
+	node_free(p->root);
+	free(p->name);
+	free(p->src);
+	free(p);
+}
+
+void
+tmpl_free(struct tmpl *t)
+{
+	struct tpl	*p, *next;
+
+	if (t == NULL)
+		return;
+	for (p = t->cache; p != NULL; p = next) {
+		next = p->next;
+		tpl_free(p);
+	}
+	free(t->dir);
+	free(t);
+}
+
+enum panel_err
+tmpl_new(const char *dir, struct tmpl **out)
+{
+	struct tmpl	*t;
+
+	*out = NULL;
+	if (dir == NULL || *dir == '\0')
+		return PANEL_ERR_ARG;
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->dir = strdup(dir)) == NULL) {
+		free(t);
+		return PANEL_ERR_NOMEM;
+	}
+	*out = t;
+	return PANEL_OK;
+}
+
+const char *
+tmpl_errmsg(const struct tmpl *t)
+{
+	return t != NULL ? t->err : "";
+}
+
+static void
+seterr(struct tmpl *t, const char *name, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+seterr(struct tmpl *t, const char *name, int line, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	n = snprintf(t->err, sizeof(t->err), "%s.html:%d: ", name, line);
+	if (n < 0 || (size_t)n >= sizeof(t->err))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(t->err + n, sizeof(t->err) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static int
+name_ok(const char *s, size_t len, int dotted)
+{
+	size_t	 i;
+
+	if (len == 0 || len > NAME_MAX_)
+		return 0;
+	if (dotted && len == 1 && s[0] == '.')
+		return 1;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' &&
+		    s[i] != '-' && !(dotted && s[i] == '.' && i > 0 &&
+		    i + 1 < len && s[i - 1] != '.'))
+			return 0;
+	return 1;
+}
+
+static int
+line_of(const char *src, const char *p)
+{
+	int	 line = 1;
+
+	for (; src < p; src++)
+		if (*src == '\n')
+			line++;
+	return line;
+}
+
+/* Appends a new node to the list ending at *tail. */
+static struct node *
+node_add(struct node ***tail, enum ntype type)
+{
+	struct node	*n;
+
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		return NULL;
+	n->type = type;
+	**tail = n;
+	*tail = &n->next;
+	return n;
+}
+
+/*
+ * Parses src into a tree.  Section nesting is tracked with an explicit
+ * stack of open sections (their tails and names).
+ */
+static int
+parse(struct tmpl *t, const char *name, const char *src, struct node **root)
+{
+	struct node	**tails[STACK_MAX + 1], *open[STACK_MAX + 1], *n;
+	int		  open_line[STACK_MAX + 1];
+	const char	 *p = src, *o, *c, *b, *e, *bar;
+	size_t		  depth = 0, len;
+	int		  triple;
+	char		  sigil;
+
+	*root = NULL;
+	tails[0] = root;
+	open[0] = NULL;
+	while (*p != '\0') {
+		if ((o = strstr(p, "{{")) == NULL)
+			o = p + strlen(p);
+		if (o > p) {
+			if ((n = node_add(&tails[depth], N_TEXT)) == NULL)
+				goto oom;
+			n->text = p;
+			n->len = (size_t)(o - p);
+		}
+		if (*o == '\0')
+			break;
+		triple = o[2] == '{';
+		b = o + (triple ? 3 : 2);
+		if ((c = strstr(b, triple ? "}}}" : "}}")) == NULL ||
+		    (size_t)(c - b) > TAG_MAX) {
+			seterr(t, name, line_of(src, o), "unclosed tag");
+			return -1;
+		}
+		p = c + (triple ? 3 : 2);
+		while (b < c && isspace((unsigned char)*b))
+			b++;
+		e = c;
+		while (e > b && isspace((unsigned char)e[-1]))
+			e--;
+		sigil = triple ? '\0' : *b;
+		if (sigil == '!')
+			continue;
+		if (strchr("#^/>", sigil) != NULL && sigil != '\0') {
+			b++;
+			while (b < e && isspace((unsigned char)*b))
+				b++;
+		} else
+			sigil = '\0';
+		bar = memchr(b, '|', (size_t)(e - b));
+		len = (size_t)((bar != NULL ? bar : e) - b);
+		if (!name_ok(b, len, sigil != '>') ||
+		    (bar != NULL && (sigil != '\0' || triple))) {
+			seterr(t, name, line_of(src, o), "bad tag \"%.*s\"",
+			    (int)(e - b), b);
+			return -1;
+		}
+		if (sigil == '/') {
+			if (depth == 0 || strlen(open[depth]->name) != len ||
+			    strncmp(open[depth]->name, b, len) != 0) {
+				seterr(t, name, line_of(src, o), "unexpected "
+				    "{{/%.*s}}", (int)len, b);
+				return -1;
+			}
+			depth--;
+			continue;
+		}
+		n = node_add(&tails[depth], sigil == '#' ? N_SECTION :
+		    sigil == '^' ? N_INVERTED : sigil == '>' ? N_PARTIAL :
+		    N_VAR);
+		if (n == NULL || (n->name = strndup(b, len)) == NULL)
+			goto oom;
+		n->filter = triple ? F_RAW : F_HTML;
+		if (bar != NULL) {
+			len = (size_t)(e - bar - 1);
+			if (len == 4 && strncmp(bar + 1, "attr", 4) == 0)
+				n->filter = F_ATTR;
+			else if (len == 3 && strncmp(bar + 1, "url", 3) == 0)
+				n->filter = F_URL;
+			else if (len == 4 && strncmp(bar + 1, "href", 4) == 0)
+				n->filter = F_HREF;
+			else if (len == 3 && strncmp(bar + 1, "raw", 3) == 0)
+				n->filter = F_RAW;
+			else {
+				seterr(t, name, line_of(src, o),
+				    "unknown filter \"%.*s\"", (int)len, bar + 1);
+				return -1;
+			}
+		}
+		if (sigil == '#' || sigil == '^') {
+			if (depth == STACK_MAX) {
+				seterr(t, name, line_of(src, o),
+				    "sections nested too deep");
+				return -1;
+			}
+			depth++;
+			open[depth] = n;
+			open_line[depth] = line_of(src, o);
+			tails[depth] = &n->child;
+		}
+	}
+	if (depth > 0) {
+		seterr(t, name, open_line[depth], "unclosed {{#%s}}",
+		    open[depth]->name);
+		return -1;
+	}
+	return 0;
+oom:
+	snprintf(t->err, sizeof(t->err), "out of memory");
+	return -1;
+}
+
+/* The parsed template name, loading and caching it on first use. */
+static enum panel_err
+tpl_get(struct tmpl *t, const char *name, struct tpl **out)
+{
+	struct tpl	*p;
+	enum panel_err	 err;
+	char		 path[4096];
+
+	*out = NULL;
+	if (!name_ok(name, strlen(name), 0)) {
+		snprintf(t->err, sizeof(t->err), "bad template name");
+		return PANEL_ERR_TEMPLATE;
+	}
+	for (p = t->cache; p != NULL; p = p->next)
+		if (strcmp(p->name, name) == 0) {
+			*out = p;
+			return PANEL_OK;
+		}
+	if (snprintf(path, sizeof(path), "%s/%s.html", t->dir, name) >=
+	    (int)sizeof(path))
+		return PANEL_ERR_ARG;
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->name = strdup(name)) == NULL) {
+		free(p);
+		return PANEL_ERR_NOMEM;
+	}
+	if ((err = panel_read_file(path, FILE_MAX, &p->src, NULL)) !=
+	    PANEL_OK) {
+		snprintf(t->err, sizeof(t->err), "%.180s: %s", path,
+		    err == PANEL_ERR_IO ? strerror(errno) : "too large");
+		tpl_free(p);
+		return err == PANEL_ERR_NOMEM ? err : PANEL_ERR_TEMPLATE;
+	}
+	if (parse(t, name, p->src, &p->root) == -1) {
+		tpl_free(p);
+		return PANEL_ERR_TEMPLATE;
+	}
+	p->next = t->cache;
+	t->cache = p;
+	*out = p;
+	return PANEL_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Output.                                                              */
+
+static int
+out_flush(struct out *o)
+{
+	if (o->failed)
+		return -1;
+	if (o->n > 0 && o->wr(o->arg, o->buf, o->n) == -1)
+		o->failed = 1;
+	o->n = 0;
+	return o->failed ? -1 : 0;
+}
+
+/* A panel_write_fn into the buffer. */
+static int
+out_write(void *arg, const char *s, size_t len)
+{
+	struct out	*o = arg;
+
+	if (o->failed)
+		return -1;
+	if (len > sizeof(o->buf) - o->n && out_flush(o) == -1)
+		return -1;
+	if (len >= sizeof(o->buf)) {
+		if (o->wr(o->arg, s, len) == -1)
+			o->failed = 1;
+		return o->failed ? -1 : 0;
+	}
+	memcpy(o->buf + o->n, s, len);
+	o->n += len;
+	return 0;
+}
+
+int
+tmpl_escape_html(const char *s, panel_write_fn wr, void *arg)
+{
+	const char	*p, *rep;
+
+	for (p = s; *p != '\0'; p++) {
+		switch (*p) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#39;"; break;
+		default: continue;
+		}
+		if ((p > s && wr(arg, s, (size_t)(p - s)) == -1) ||
+		    wr(arg, rep, strlen(rep)) == -1)
+			return -1;
+		s = p + 1;
+	}
+	return p > s ? wr(arg, s, (size_t)(p - s)) : 0;
+}
+
+int
+tmpl_escape_attr(const char *s, panel_write_fn wr, void *arg)
+{
+	const unsigned char	*p;
+	char			 rep[8];
+
+	/* OWASP: every ASCII character but alphanumerics as &#xHH;, safe
+	 * even in an unquoted attribute.  UTF-8 bytes pass. */
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p >= 0x80 || isalnum(*p))
+			continue;
+		snprintf(rep, sizeof(rep), "&#x%02X;", *p);
+		if ((p > (const unsigned char *)s &&
+		    wr(arg, s, (size_t)(p - (const unsigned char *)s)) == -1) ||
+		    wr(arg, rep, strlen(rep)) == -1)
+			return -1;
+		s = (const char *)p + 1;
+	}
+	return *s != '\0' ? wr(arg, s, strlen(s)) : 0;
+}
+
+int
+tmpl_escape_url(const char *s, panel_write_fn wr, void *arg)
+{
+	const unsigned char	*p;
+	char			 rep[4];
+
+	/* RFC 3986 2.3: only unreserved characters stay. */
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if ((*p < 0x80 && isalnum(*p)) || *p == '-' || *p == '.' ||
+		    *p == '_' || *p == '~')
+			continue;
+		snprintf(rep, sizeof(rep), "%%%02X", *p);
+		if ((p > (const unsigned char *)s &&
+		    wr(arg, s, (size_t)(p - (const unsigned char *)s)) == -1) ||
+		    wr(arg, rep, 3) == -1)
+			return -1;
+		s = (const char *)p + 1;
+	}
+	return *s != '\0' ? wr(arg, s, strlen(s)) : 0;
+}
+
+/* A link target: http(s), mailto or site-relative, else "#". */
+static int
+escape_href(const char *s, panel_write_fn wr, void *arg)
+{
+	if (strncasecmp(s, "https://", 8) == 0 ||
+	    strncasecmp(s, "http://", 7) == 0 ||
+	    strncasecmp(s, "mailto:", 7) == 0 ||
+	    (s[0] == '/' && s[1] != '/' && s[1] != '\\'))
+		return tmpl_escape_attr(s, wr, arg);
+	return wr(arg, "#", 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Rendering.                                                           */
+
+/* Looks name up: "." is the innermost context; otherwise the first
+ * segment is searched from the innermost object outwards, the rest
+ * followed from there. */
+static const json_t *
+lookup(const struct render *r, const char *name)
+{
+	const json_t	*v = NULL;
+	const char	*dot;
+	char		 seg[NAME_MAX_ + 1];
+	size_t		 i, len;
+
+	if (strcmp(name, ".") == 0)
+		return r->depth > 0 ? r->stack[r->depth - 1] : NULL;
+	dot = strchr(name, '.');
+	len = dot != NULL ? (size_t)(dot - name) : strlen(name);
+	memcpy(seg, name, len);
+	seg[len] = '\0';
+	for (i = r->depth; i > 0 && v == NULL; i--)
+		if (json_is_object(r->stack[i - 1]))
+			v = json_object_get(r->stack[i - 1], seg);
+	while (v != NULL && dot != NULL) {
+		name = dot + 1;
+		dot = strchr(name, '.');
+		len = dot != NULL ? (size_t)(dot - name) : strlen(name);
+		memcpy(seg, name, len);
+		seg[len] = '\0';
+		v = json_is_object(v) ? json_object_get(v, seg) : NULL;
+	}
+	return v;
+}
+
+static int
+truthy(const json_t *v)
+{
+	switch (v != NULL ? json_typeof(v) : JSON_NULL) {
+	case JSON_OBJECT:
+	case JSON_TRUE:
+		return 1;
+	case JSON_ARRAY:
+		return json_array_size(v) > 0;
+	case JSON_STRING:
+		return json_string_length(v) > 0;
+	case JSON_INTEGER:
+		return json_integer_value(v) != 0;
+	case JSON_REAL:
+		return json_real_value(v) != 0.0;
+	default:
+		return 0;
+	}
+}
+
+static int
+emit_var(struct render *r, const struct node *n)
+{
+	const json_t	*v = lookup(r, n->name);
+	const char	*s = "";
+	char		 num[64];
+
+	switch (v != NULL ? json_typeof(v) : JSON_NULL) {
+	case JSON_STRING:
+		s = json_string_value(v);
+		break;
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		s = num;
+		break;
+	case JSON_REAL:
+		snprintf(num, sizeof(num), "%g", json_real_value(v));
+		s = num;
+		break;
+	case JSON_TRUE:
+		s = "true";
+		break;
+	case JSON_FALSE:
+		s = "false";
+		break;
+	default:
+		return 0;
+	}
+	switch (n->filter) {
+	case F_ATTR:
+		return tmpl_escape_attr(s, out_write, r->o);
+	case F_URL:
+		return tmpl_escape_url(s, out_write, r->o);
+	case F_HREF:
+		return escape_href(s, out_write, r->o);
+	case F_RAW:
+		return out_write(r->o, s, strlen(s));
+	default:
+		return tmpl_escape_html(s, out_write, r->o);
+	}
+}
+
+static enum panel_err render_nodes(struct render *, const struct node *);
+
+/* Renders children with v pushed as the innermost context. */
+static enum panel_err
+render_in(struct render *r, const struct node *child, const json_t *v)
+{
+	enum panel_err	 err;
+
+	if (r->depth == STACK_MAX) {
+		snprintf(r->t->err, sizeof(r->t->err), "data nested too deep");
+		return PANEL_ERR_TEMPLATE;
+	}
+	r->stack[r->depth++] = v;
+	err = render_nodes(r, child);
+	r->depth--;
+	return err;
+}
+
+static enum panel_err
+render_nodes(struct render *r, const struct node *n)
+{
+	const json_t	*v, *e;
+	struct tpl	*p;
+	enum panel_err	 err;
+	size_t		 i;
+
+	for (; n != NULL; n = n->next) {
+		err = PANEL_OK;
+		switch (n->type) {
+		case N_TEXT:
+			if (out_write(r->o, n->text, n->len) == -1)
+				return PANEL_ERR_WRITE;
+			break;
+		case N_VAR:
+			if (emit_var(r, n) == -1)
+				return PANEL_ERR_WRITE;
+			break;
+		case N_INVERTED:
+			if (!truthy(lookup(r, n->name)))
+				err = render_nodes(r, n->child);
+			break;
+		case N_SECTION:
+			v = lookup(r, n->name);
+			if (!truthy(v))
+				break;
+			if (json_is_array(v)) {
+				json_array_foreach(v, i, e)
+					if ((err = render_in(r, n->child, e)) !=
+					    PANEL_OK)
+						break;
+			} else
+				err = render_in(r, n->child, v);
+			break;
+		case N_PARTIAL:
+			if (r->partials == DEPTH_MAX) {
+				snprintf(r->t->err, sizeof(r->t->err),
+				    "partials nested too deep at %s", n->name);
+				return PANEL_ERR_TEMPLATE;
+			}
+			if ((err = tpl_get(r->t, n->name, &p)) != PANEL_OK)
+				return err;
+			r->partials++;
+			err = render_nodes(r, p->root);
+			r->partials--;
+			break;
+		}
+		if (err != PANEL_OK)
+			return err;
+	}
+	return PANEL_OK;
+}
+
+enum panel_err
+tmpl_render(struct tmpl *t, const char *name, const json_t *data,
+    panel_write_fn wr, void *arg)
+{
+	struct render	 r;
+	struct out	*o;
+	struct tpl	*p;
+	enum panel_err	 err;
+
+	if (t == NULL || name == NULL || wr == NULL)
+		return PANEL_ERR_ARG;
+	t->err[0] = '\0';
+	if ((err = tpl_get(t, name, &p)) != PANEL_OK)
+		return err;
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		return PANEL_ERR_NOMEM;
+	o->wr = wr;
+	o->arg = arg;
+	memset(&r, 0, sizeof(r));
+	r.t = t;
+	r.o = o;
+	if (data != NULL)
+		r.stack[r.depth++] = data;
+	err = render_nodes(&r, p->root);
+	if (err == PANEL_OK && out_flush(o) == -1)
+		err = PANEL_ERR_WRITE;
+	if (err == PANEL_ERR_WRITE)
+		snprintf(t->err, sizeof(t->err), "%s: output write failed",
+		    name);
+	free(o);
+	return err;
+}
