@@ -392,7 +392,8 @@ form_data(struct rq *rq, const struct acc_form *f)
 	    "f_email", f->email != NULL ? f->email : "",
 	    "key_types", keytypes_json(kt),
 	    "f_eab_kid", f->eab_kid != NULL ? f->eab_kid : "",
-	    "f_eab_hmac", f->eab_hmac != NULL ? f->eab_hmac : "",
+	    /* A secret, like a password: never written back into a page. */
+	    "f_eab_hmac", "",
 	    "show_eab", eab || !blank(f->eab_kid) || !blank(f->eab_hmac),
 	    "f_tos_agreed", f->tos);
 	return d;

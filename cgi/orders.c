@@ -1350,6 +1350,38 @@ show_data(struct rq *rq, const struct store_order *o)
 	return json_pack("{s:o}", "order", d);
 }
 
+/*
+ * An order that can still move is read from the CA again before it is
+ * shown, so the page tells what the CA knows now, not what it knew when
+ * the user last clicked.  A CA that does not answer is not an error here:
+ * the stored state is shown.  Returns 0, or -1 (page written) when the
+ * order vanished meanwhile.
+ */
+static int
+refresh_order(struct rq *rq, struct store_order **o)
+{
+	struct ops	 op;
+	struct ops_err	 e;
+	enum panel_err	 pe;
+
+	memset(&e, 0, sizeof(e));
+	page_ops(rq, &op);
+	if (ops_order_refresh(&op, (*o)->id, auth_owner(rq->user), 0, &e) !=
+	    PANEL_OK) {
+		ops_err_clear(&e);
+		return 0;
+	}
+	ops_err_clear(&e);
+	store_order_free(*o);
+	*o = NULL;
+	if ((pe = store_order_get(rq->pn->st, rq->id, auth_owner(rq->user),
+	    o)) != PANEL_OK) {
+		store_fail(rq, pe, "No such order.");
+		return -1;
+	}
+	return 0;
+}
+
 void
 orders_show(struct rq *rq)
 {
@@ -1364,6 +1396,9 @@ orders_show(struct rq *rq)
 		store_fail(rq, pe, "No such order.");
 		return;
 	}
+	if (store_ord_active(o->status) && o->status != STORE_ORD_NEW &&
+	    o->order_url != NULL && refresh_order(rq, &o) == -1)
+		return;
 	if (!rq->req->want_json) {
 		page_render(rq, 200, "order", show_data(rq, o));
 		store_order_free(o);
@@ -1584,13 +1619,11 @@ orders_finalize(struct rq *rq)
 		break;	/* pending: the CA may be ready by now */
 	}
 	if (why != NULL) {
-		if (rq->req->want_json)
-			page_error(rq, 409, "order_state", why, NULL);
-		else {
-			json_t	*d = show_data(rq, o);
-
-			page_form_error(rq, "order", d, NULL, why);
-		}
+		oe.status = 409;
+		snprintf(oe.code, sizeof(oe.code), "order_state");
+		snprintf(oe.msg, sizeof(oe.msg), "%s", why);
+		page_ops_error(rq, &oe, "order", rq->req->want_json ? NULL :
+		    show_data(rq, o));
 		goto out;
 	}
 	page_ops(rq, &op);

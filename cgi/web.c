@@ -486,6 +486,9 @@ resp_clear(struct resp *p)
 		return;
 	free(p->ctype);
 	free(p->headers);
+	/* A body may have held a private key (certificate key download). */
+	if (p->body != NULL)
+		explicit_bzero(p->body, p->cap);
 	free(p->body);
 	memset(p, 0, sizeof(*p));
 }

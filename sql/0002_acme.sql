@@ -88,8 +88,9 @@ CREATE TABLE authorizations (
 	UNIQUE (order_id, url)
 ) STRICT;
 
--- token is base64url (RFC 8555 8.1) and unique: the http-01 responder
--- looks challenges up by it.
+-- token is base64url (RFC 8555 8.1); the http-01 responder looks
+-- challenges up by it.  Not unique: a CA may hand the same (valid or
+-- pending) authorization, with its token, to several orders (7.1.3).
 CREATE TABLE challenges (
 	id		INTEGER PRIMARY KEY,
 	authz_id	INTEGER NOT NULL REFERENCES authorizations(id)
@@ -99,7 +100,7 @@ CREATE TABLE challenges (
 			CHECK (type IN ('http-01', 'dns-01', 'tls-alpn-01')),
 	status		TEXT NOT NULL DEFAULT 'pending' CHECK (status IN
 			    ('pending', 'processing', 'valid', 'invalid')),
-	token		TEXT NOT NULL UNIQUE
+	token		TEXT NOT NULL
 			CHECK (length(token) BETWEEN 1 AND 256
 			    AND token NOT GLOB '*[^A-Za-z0-9_-]*'),
 	key_authorization TEXT,
@@ -109,6 +110,7 @@ CREATE TABLE challenges (
 	updated		INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX challenges_authz ON challenges(authz_id);
+CREATE INDEX challenges_token ON challenges(token);
 
 CREATE TABLE certificates (
 	id		INTEGER PRIMARY KEY,

@@ -16,7 +16,7 @@
 #define NONCE_MAX		256	/* longest nonce we accept */
 #define URL_MAX			2048	/* longest URL we accept from a CA */
 #define TOKEN_MAX		256	/* longest challenge token */
-#define FIRST_POLL_MS		250	/* first poll after respond/finalize */
+#define FIRST_POLL_MS		40	/* first poll wait; doubles after */
 
 /* A key and its cached public JWK (RFC 7638 canonical form). */
 struct acme_key {

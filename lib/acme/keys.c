@@ -182,12 +182,12 @@ jwk_bytes(const json_t *jwk, const char *name, unsigned char **buf,
 }
 
 /*
- * Builds a public-only EVP_PKEY of algorithm name from params and checks
- * it (point on the curve; RSA modulus and exponent sane).
+ * Builds a public-only EVP_PKEY of algorithm name from params and, with
+ * check, runs OpenSSL's public key check (EC: point on the curve).
  * Returns the key (caller frees) or NULL.
  */
 static EVP_PKEY *
-jwk_fromdata(const char *name, OSSL_PARAM_BLD *bld)
+jwk_fromdata(const char *name, OSSL_PARAM_BLD *bld, int check)
 {
 	OSSL_PARAM	*params = NULL;
 	EVP_PKEY_CTX	*ctx = NULL, *cctx = NULL;
@@ -198,8 +198,9 @@ jwk_fromdata(const char *name, OSSL_PARAM_BLD *bld)
 	    EVP_PKEY_fromdata_init(ctx) != 1 ||
 	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
 		goto out;
-	if ((cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL ||
-	    EVP_PKEY_public_check(cctx) != 1) {
+	if (check &&
+	    ((cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL ||
+	    EVP_PKEY_public_check(cctx) != 1)) {
 		EVP_PKEY_free(pkey);
 		pkey = NULL;
 	}
@@ -247,7 +248,7 @@ jwk_ec(const json_t *jwk)
 	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
 	    pub, 1 + 2 * ki->clen) != 1)
 		goto out;
-	pkey = jwk_fromdata("EC", bld);
+	pkey = jwk_fromdata("EC", bld, 1);
 out:
 	OSSL_PARAM_BLD_free(bld);
 	free(x);
@@ -276,13 +277,19 @@ jwk_rsa(const json_t *jwk)
 		goto out;
 	if (nlen > RSA_BITS_MAX / 8 || nlen < RSA_BITS_MIN / 8 || elen > 32)
 		goto out;
+	/* Deterministic checks only: n and e odd, e >= 65537.  OpenSSL's
+	 * RSA public check runs a randomised primality test on n, which
+	 * would make the same JWK parse on one call and fail on the next. */
+	if ((n[nlen - 1] & 1) == 0 || (e[elen - 1] & 1) == 0 ||
+	    (elen < 3 || (elen == 3 && (e[0] << 16 | e[1] << 8 | e[2]) < 65537)))
+		goto out;
 	if ((bn = BN_bin2bn(n, (int)nlen, NULL)) == NULL ||
 	    (be = BN_bin2bn(e, (int)elen, NULL)) == NULL ||
 	    (bld = OSSL_PARAM_BLD_new()) == NULL ||
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) != 1 ||
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) != 1)
 		goto out;
-	pkey = jwk_fromdata("RSA", bld);
+	pkey = jwk_fromdata("RSA", bld, 0);
 out:
 	OSSL_PARAM_BLD_free(bld);
 	BN_free(bn);

@@ -166,7 +166,8 @@ mono_ms(void)
 /*
  * How long to wait before the next poll: the CA's Retry-After when it
  * sent one (clamped to [1 s, poll_max]), else a backoff that starts
- * short so a fast CA is not waited on: 250 ms, 500 ms, 1 s, 2 s, ...
+ * short so a fast CA is not waited on: 40 ms, 80 ms, 160 ms, ... up to
+ * poll_max.
  */
 unsigned
 poll_wait_ms(const struct acme_ctx *ctx, const struct http_resp *resp,

@@ -443,18 +443,22 @@ struct auth_principal {
 
 void		 auth_principal_free(struct auth_principal *p);
 
-/* libscrypt MCF hash of password; *mcf is the caller's (free()). */
+/* libscrypt MCF hash of password (N = scrypt_n, r = 8, p = 1); *mcf is
+ * the caller's (free()).  PANEL_ERR_BUSY when no scrypt slot came free. */
 enum panel_err	 auth_password_hash(const struct auth_policy *pol,
 		    const char *password, char **mcf);
-/* PANEL_OK when password matches mcf, PANEL_ERR_AUTH when not. */
+/* PANEL_OK when password matches mcf, PANEL_ERR_AUTH when not (or mcf
+ * is malformed), PANEL_ERR_BUSY when no scrypt slot came free. */
 enum panel_err	 auth_password_check(const struct auth_policy *pol,
 		    const char *mcf, const char *password);
 
-/* Creates a user with a password (NULL: no password sign-in). */
+/* Creates a user with a password (NULL: no password sign-in).  Not
+ * audited: the caller knows the actor and audits "user.create". */
 enum panel_err	 auth_user_create(struct store *st,
 		    const struct auth_policy *pol, const char *name,
 		    const char *password, enum panel_role role, int64_t *id);
-/* Sets a new password and signs the user out everywhere. */
+/* Sets a new password and signs the user out everywhere (all sessions
+ * deleted, one transaction).  Not audited (the caller's actor). */
 enum panel_err	 auth_user_set_password(struct store *st,
 		    const struct auth_policy *pol, int64_t id,
 		    const char *password);
@@ -496,18 +500,20 @@ int		 auth_csrf_ok(const struct auth_principal *p,
 enum panel_err	 auth_bearer(struct store *st, const char *value,
 		    const char *ip, int64_t now, struct auth_principal **out);
 /* REMOTE_USER mode: the user named by the web server; created as a
- * plain user when create is set, else PANEL_ERR_AUTH if unknown. */
+ * plain user when create is set (audited "user.create"), else
+ * PANEL_ERR_AUTH if unknown.  Disabled users: PANEL_ERR_AUTH. */
 enum panel_err	 auth_remote_user(struct store *st, const char *name,
 		    int create, struct auth_principal **out);
 /* Creates an API token for user_id; *token ("acme_...", shown once) is
- * the caller's (free()), *id (may be NULL) the row id. */
+ * the caller's (free()), *id (may be NULL) the row id.  Only its SHA-256
+ * and a short hint are stored.  Not audited (the caller's actor). */
 enum panel_err	 auth_token_create(struct store *st, int64_t user_id,
 		    const char *name, char **token, int64_t *id);
 
 /* 1 when p is an admin. */
 int		 auth_is_admin(const struct auth_principal *p);
 /* The "owner" argument for store calls: 0 for admins (everything),
- * else p's user id (own objects only). */
+ * else p's user id (own objects only); -1 (matches nothing) for NULL. */
 int64_t		 auth_owner(const struct auth_principal *p);
 /* 1 when p may act on an object owned by owner, else 0. */
 int		 auth_may(const struct auth_principal *p, int64_t owner);

@@ -138,6 +138,10 @@ int		 col_str(sqlite3_stmt *s, int col, char **out);
 int		 col_blob(sqlite3_stmt *s, int col, unsigned char **out,
 		    size_t *len);
 int64_t		 col_int(sqlite3_stmt *s, int col);
+/* The text of a column (borrowed until the next step), or NULL. */
+const char	*col_text(sqlite3_stmt *s, int col);
+/* A key-type column. */
+enum acme_keytype col_keytype(sqlite3_stmt *s, int col);
 
 /* JSON array of strings <-> C vector.  strv_json: *out the caller's;
  * json_strv: text "[...]" of strings only.  0 or -1. */

@@ -19,6 +19,12 @@
  * assembler's .incbin (the build runs from the top directory), each
  * NUL-terminated.  Each file ends by setting PRAGMA user_version to its
  * own number, which store_migrate() checks.
+ *
+ * Adding one: sql/NNNN_what.sql ending "PRAGMA user_version = NNNN;",
+ * an EMBED_SQL line and an entry in migrations[] below.  Never edit a
+ * released migration.  -MMD does not see .incbin: the makefile should
+ * list the sql files as prerequisites of store.o, and t_store fails on a
+ * stale build (it compares the embedded text with the files).
  */
 #define EMBED_SQL(sym, file)						\
 	__asm__(".pushsection .rodata\n"				\
@@ -244,6 +250,23 @@ int64_t
 col_int(sqlite3_stmt *s, int col)
 {
 	return sqlite3_column_int64(s, col);
+}
+
+const char *
+col_text(sqlite3_stmt *s, int col)
+{
+	return (const char *)sqlite3_column_text(s, col);
+}
+
+enum acme_keytype
+col_keytype(sqlite3_stmt *s, int col)
+{
+	enum acme_keytype	 k;
+
+	/* The CHECK constraints allow only the names acme.h knows. */
+	if (acme_keytype_parse(col_text(s, col), &k) == -1)
+		k = ACME_KEY_EC256;
+	return k;
 }
 
 int

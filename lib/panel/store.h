@@ -275,7 +275,8 @@ enum panel_err	 store_setting_set(struct store *st, const char *key,
 		    const char *value, int64_t now);
 
 /* ------------------------------------------------------------------ */
-/* ACME accounts, orders, authorizations, challenges (store_order.c).   */
+/* ACME accounts (store_account.c); orders, authorizations, challenges,
+ * order history (store_order.c).                                       */
 
 struct store_account {
 	int64_t			 id;

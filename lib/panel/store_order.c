@@ -1,6 +1,6 @@
 /*
- * ACME accounts, orders with their authorizations and challenges, and
- * the per-order history.
+ * Orders with their authorizations and challenges, leases, and the
+ * per-order history.  (Accounts: store_account.c.)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,213 +16,6 @@ ident_type_name(enum acme_ident_type t)
 	return t == ACME_ID_IP ? "ip" : "dns";
 }
 
-static enum acme_keytype
-keytype_of(sqlite3_stmt *s, int col)
-{
-	enum acme_keytype	 k;
-
-	if (acme_keytype_parse((const char *)sqlite3_column_text(s, col),
-	    &k) == -1)
-		k = ACME_KEY_EC256;	/* the CHECK constraint forbids it */
-	return k;
-}
-
-static const char *
-text_of(sqlite3_stmt *s, int col)
-{
-	return (const char *)sqlite3_column_text(s, col);
-}
-
-/* ------------------------------------------------------------------ */
-/* Accounts.  ACC_COLS: 0 id, owner, ca_url, ca_preset, kid, 5 contacts,
- * key_type, key_enc, status, tos_agreed, 10 eab_kid, error, created,
- * updated. */
-
-static int
-account_row(sqlite3_stmt *s, struct store_account *a)
-{
-	a->id = col_int(s, 0);
-	a->owner = col_int(s, 1);
-	a->key_type = keytype_of(s, 6);
-	if (store_acc_status_parse(text_of(s, 8), &a->status) == -1)
-		a->status = STORE_ACC_FAILED;
-	a->tos_agreed = col_int(s, 9) != 0;
-	a->created = col_int(s, 12);
-	a->updated = col_int(s, 13);
-	if (col_str(s, 2, &a->ca_url) == -1 ||
-	    col_str(s, 3, &a->ca_preset) == -1 ||
-	    col_str(s, 4, &a->kid) == -1 ||
-	    json_strv(text_of(s, 5), &a->contacts, &a->ncontacts) == -1 ||
-	    col_blob(s, 7, &a->key_enc, &a->key_enc_len) == -1 ||
-	    col_str(s, 10, &a->eab_kid) == -1 ||
-	    col_str(s, 11, &a->error) == -1)
-		return -1;
-	return 0;
-}
-
-static void
-account_clear(struct store_account *a)
-{
-	free(a->ca_url);
-	free(a->ca_preset);
-	free(a->kid);
-	panel_strv_free(a->contacts, a->ncontacts);
-	crypt_wipe_free(a->key_enc, a->key_enc_len);
-	free(a->eab_kid);
-	free(a->error);
-}
-
-void
-store_account_free(struct store_account *a)
-{
-	if (a == NULL)
-		return;
-	account_clear(a);
-	free(a);
-}
-
-void
-store_account_list_free(struct store_account_list *l)
-{
-	size_t	 i;
-
-	if (l == NULL)
-		return;
-	for (i = 0; i < l->n; i++)
-		account_clear(&l->v[i]);
-	free(l->v);
-	free(l);
-}
-
-enum panel_err
-store_account_add(struct store *st, const struct store_account *a,
-    int64_t now, int64_t *id)
-{
-	enum panel_err	 err;
-	char		*contacts = NULL;
-
-	if (a->ca_url == NULL || (int)a->status < 0 ||
-	    a->status >= STORE_ACC__MAX)
-		return PANEL_ERR_ARG;
-	if (strv_json((const char *const *)a->contacts, a->ncontacts,
-	    &contacts) == -1)
-		return PANEL_ERR_NOMEM;
-	err = RUN(st, ST_ACC_ADD, P_I(a->owner), P_T(a->ca_url),
-	    P_T(a->ca_preset), P_T(a->kid), P_T(contacts),
-	    P_T(acme_keytype_name(a->key_type)),
-	    P_B(a->key_enc, a->key_enc_len),
-	    P_T(store_acc_status_name(a->status)), P_I(a->tos_agreed ? 1 : 0),
-	    P_T(a->eab_kid), P_T(a->error), P_I(now));
-	free(contacts);
-	if (err == PANEL_OK && id != NULL)
-		*id = st_last_id(st);
-	return err;
-}
-
-enum panel_err
-store_account_get(struct store *st, int64_t id, int64_t owner,
-    struct store_account **out)
-{
-	struct store_account	*a;
-	sqlite3_stmt		*s;
-	enum panel_err		 err = PANEL_ERR_NOTFOUND;
-	int			 r;
-
-	*out = NULL;
-	if ((s = st_prep(st, ST_ACC_GET)) == NULL ||
-	    BIND(st, s, P_I(id), P_I(owner)) == -1)
-		return PANEL_ERR_DB;
-	if ((r = st_step(st, s, &err)) != 1)
-		return r == 0 ? PANEL_ERR_NOTFOUND : err;
-	if ((a = calloc(1, sizeof(*a))) == NULL || account_row(s, a) == -1) {
-		sqlite3_reset(s);
-		store_account_free(a);
-		return PANEL_ERR_NOMEM;
-	}
-	sqlite3_reset(s);
-	*out = a;
-	return PANEL_OK;
-}
-
-enum panel_err
-store_account_list(struct store *st, int64_t owner,
-    struct store_account_list **out)
-{
-	struct store_account_list	*l;
-	struct store_account		*nv;
-	sqlite3_stmt			*s;
-	enum panel_err			 err = PANEL_OK;
-	int				 r;
-
-	*out = NULL;
-	s = st_prep(st, owner ? ST_ACC_LIST_OWNER : ST_ACC_LIST_ALL);
-	if (s == NULL || (owner && BIND(st, s, P_I(owner)) == -1))
-		return PANEL_ERR_DB;
-	if ((l = calloc(1, sizeof(*l))) == NULL)
-		return PANEL_ERR_NOMEM;
-	while ((r = st_step(st, s, &err)) == 1) {
-		if ((nv = vec_grow(l->v, l->n, sizeof(*nv))) == NULL)
-			goto oom;
-		l->v = nv;
-		if (account_row(s, &l->v[l->n++]) == -1)
-			goto oom;
-	}
-	if (r == -1) {
-		store_account_list_free(l);
-		return err;
-	}
-	*out = l;
-	return PANEL_OK;
-oom:
-	sqlite3_reset(s);
-	store_account_list_free(l);
-	return PANEL_ERR_NOMEM;
-}
-
-enum panel_err
-store_account_set_contacts(struct store *st, int64_t id,
-    const char *const *contacts, size_t n, int64_t now)
-{
-	enum panel_err	 err;
-	char		*text;
-
-	if (strv_json(contacts, n, &text) == -1)
-		return PANEL_ERR_NOMEM;
-	err = UPDATE1(st, ST_ACC_SET_CONTACTS, P_T(text), P_I(now), P_I(id));
-	free(text);
-	return err;
-}
-
-enum panel_err
-store_account_set_status(struct store *st, int64_t id,
-    enum store_acc_status status, const char *error, int64_t now)
-{
-	if ((int)status < 0 || status >= STORE_ACC__MAX)
-		return PANEL_ERR_ARG;
-	return UPDATE1(st, ST_ACC_SET_STATUS,
-	    P_T(store_acc_status_name(status)), P_T(error), P_I(now), P_I(id));
-}
-
-enum panel_err
-store_account_set_key(struct store *st, int64_t id, enum acme_keytype type,
-    const unsigned char *key_enc, size_t len, int64_t now)
-{
-	if ((int)type < 0 || type >= ACME_KEY__MAX || key_enc == NULL)
-		return PANEL_ERR_ARG;
-	return UPDATE1(st, ST_ACC_SET_KEY, P_T(acme_keytype_name(type)),
-	    P_B(key_enc, len), P_I(now), P_I(id));
-}
-
-enum panel_err
-store_account_set_kid(struct store *st, int64_t id, const char *kid,
-    enum store_acc_status status, int64_t now)
-{
-	if (kid == NULL || (int)status < 0 || status >= STORE_ACC__MAX)
-		return PANEL_ERR_ARG;
-	return UPDATE1(st, ST_ACC_SET_KID, P_T(kid),
-	    P_T(store_acc_status_name(status)), P_I(now), P_I(id));
-}
-
 /* ------------------------------------------------------------------ */
 /* Challenges.  CHAL_COLS: 0 id, authz_id, order_id, owner, url, 5 type,
  * status, token, key_authorization, dns_name, 10 dns_value, error,
@@ -235,8 +28,8 @@ chal_row(sqlite3_stmt *s, struct store_challenge *c)
 	c->authz_id = col_int(s, 1);
 	c->order_id = col_int(s, 2);
 	c->owner = col_int(s, 3);
-	c->type = acme_chtype_parse(text_of(s, 5));
-	c->status = acme_status_parse(text_of(s, 6));
+	c->type = acme_chtype_parse(col_text(s, 5));
+	c->status = acme_status_parse(col_text(s, 6));
 	c->updated = col_int(s, 12);
 	if (col_str(s, 4, &c->url) == -1 || col_str(s, 7, &c->token) == -1 ||
 	    col_str(s, 8, &c->key_authorization) == -1 ||
@@ -328,13 +121,13 @@ store_challenge_set_status(struct store *st, int64_t id,
 static int
 authz_row(sqlite3_stmt *s, struct store_authz *a)
 {
-	const char	*t = text_of(s, 3);
+	const char	*t = col_text(s, 3);
 
 	a->id = col_int(s, 0);
 	a->order_id = col_int(s, 1);
 	a->ident_type = t != NULL && strcmp(t, "ip") == 0 ? ACME_ID_IP :
 	    ACME_ID_DNS;
-	a->status = acme_status_parse(text_of(s, 5));
+	a->status = acme_status_parse(col_text(s, 5));
 	a->expires = col_int(s, 6);
 	a->wildcard = col_int(s, 7) != 0;
 	if (col_str(s, 2, &a->url) == -1 ||
@@ -431,10 +224,10 @@ order_row(sqlite3_stmt *s, struct store_order *o)
 	o->id = col_int(s, 0);
 	o->owner = col_int(s, 1);
 	o->account_id = col_int(s, 2);
-	if (store_ord_status_parse(text_of(s, 4), &o->status) == -1)
+	if (store_ord_status_parse(col_text(s, 4), &o->status) == -1)
 		o->status = STORE_ORD_INVALID;
-	o->key_type = keytype_of(s, 6);
-	o->challenge_type = acme_chtype_parse(text_of(s, 7));
+	o->key_type = col_keytype(s, 6);
+	o->challenge_type = acme_chtype_parse(col_text(s, 7));
 	o->autom = col_int(s, 8) != 0;
 	o->auto_renew = col_int(s, 9) != 0;
 	o->expires = col_int(s, 11);
@@ -447,7 +240,7 @@ order_row(sqlite3_stmt *s, struct store_order *o)
 	o->updated = col_int(s, 23);
 	o->certificate_id = col_int(s, 24);
 	if (col_str(s, 3, &o->order_url) == -1 ||
-	    json_strv(text_of(s, 5), &o->domains, &o->ndomains) == -1 ||
+	    json_strv(col_text(s, 5), &o->domains, &o->ndomains) == -1 ||
 	    col_str(s, 10, &o->error) == -1 ||
 	    col_str(s, 12, &o->finalize_url) == -1 ||
 	    col_str(s, 13, &o->cert_url) == -1 ||

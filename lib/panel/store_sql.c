@@ -201,7 +201,7 @@ static const char *const sql[] = {
 	    "JOIN authorizations a ON a.id = c.authz_id WHERE c.token = ?1 "
 	    "AND c.type = 'http-01' AND c.status IN ('pending', "
 	    "'processing') AND a.status = 'pending' "
-	    "AND c.key_authorization IS NOT NULL",
+	    "AND c.key_authorization IS NOT NULL ORDER BY c.id DESC LIMIT 1",
 	[ST_CHAL_SET_STATUS] = "UPDATE challenges SET status = ?1, "
 	    "error = ?2, updated = ?3 WHERE id = ?4",
 

@@ -1,0 +1,276 @@
+/*
+ * The queries acme-sweep needs beyond store.h: waits that do not count
+ * as failed tries, fencing checks inside a transaction, renewal
+ * candidates and the bookkeeping around them.
+ *
+ * Why the statements live here and not in store_sql.c's table: that
+ * table is indexed by enum stmt in panel_priv.h, shared by every store
+ * file, and adding to it means editing files of the store's owners.
+ * These few statements are prepared on each call (microseconds, next to
+ * a CA round trip) and finalized before returning, so nothing outlives
+ * the call or needs a slot in struct store.  They still go through the
+ * store's binding and stepping helpers, with every parameter bound.
+ * Moving them into store_sql.c later changes no caller.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "panel_priv.h"
+#include "store_sweep.h"
+
+#define LIST_DEFAULT	100
+#define LIST_MAX	500
+#define ORD_ACTIVE	"('new', 'pending', 'ready', 'processing')"
+
+enum sw_stmt {
+	SW_DEFER,
+	SW_FENCE,
+	SW_CANDIDATES,
+	SW_ACTIVE,
+	SW_FAILURES,
+	SW_UNFINISHED,
+	SW__MAX
+};
+
+static const char *const sw_sql[] = {
+	[SW_DEFER] = "UPDATE orders SET retry_at = ?1 WHERE id = ?2 "
+	    "AND lease_token = ?3 AND status IN " ORD_ACTIVE,
+	[SW_FENCE] = "SELECT 1 FROM orders WHERE id = ?1 AND lease_token = ?2",
+	/* 0 id, order_id, owner, account_id, serial, 5 not_before,
+	 * not_after, domains, ari_id, renew_at */
+	[SW_CANDIDATES] = "SELECT c.id, c.order_id, c.owner, c.account_id, "
+	    "c.serial, c.not_before, c.not_after, c.domains, c.ari_id, "
+	    "c.renew_at FROM certificates c JOIN orders o ON o.id = c.order_id "
+	    "WHERE c.status = 'valid' AND o.auto_renew = 1 AND c.id > ?1 "
+	    "AND NOT EXISTS (SELECT 1 FROM orders r WHERE r.renews = c.id "
+	    "AND r.status IN " ORD_ACTIVE ") ORDER BY c.id LIMIT ?2",
+	[SW_ACTIVE] = "SELECT count(*), coalesce(min(id), 0) FROM orders "
+	    "WHERE renews = ?1 AND status IN " ORD_ACTIVE,
+	[SW_FAILURES] = "SELECT count(*), coalesce(max(updated), 0) "
+	    "FROM orders WHERE renews = ?1 AND status IN ('invalid', "
+	    "'expired')",
+	[SW_UNFINISHED] = "SELECT o.id FROM orders o WHERE o.status = 'valid' "
+	    "AND o.auto = 1 AND (o.lease_owner IS NULL OR "
+	    "o.lease_until <= ?2) AND (NOT EXISTS (SELECT 1 FROM certificates c "
+	    "WHERE c.order_id = o.id) OR (?1 <> 0 AND EXISTS (SELECT 1 FROM "
+	    "certificates c WHERE c.order_id = o.id AND c.status = 'valid') "
+	    "AND NOT EXISTS (SELECT 1 FROM order_events e WHERE "
+	    "e.order_id = o.id AND e.what = 'deployed'))) ORDER BY o.id "
+	    "LIMIT ?3",
+};
+
+_Static_assert(sizeof(sw_sql) / sizeof(sw_sql[0]) == SW__MAX,
+    "one SQL text per sweep statement");
+
+static unsigned
+clamp_limit(unsigned limit)
+{
+	if (limit == 0)
+		return LIST_DEFAULT;
+	return limit > LIST_MAX ? LIST_MAX : limit;
+}
+
+/* Prepares statement id on st's connection; NULL with st->err set. */
+static sqlite3_stmt *
+sw_prep(struct store *st, enum sw_stmt id)
+{
+	sqlite3_stmt	*s = NULL;
+	int		 rc;
+
+	rc = sqlite3_prepare_v2(st->db, sw_sql[id], -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		st_error(st, rc);
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Steps a bound statement to the end; rows changed in *changes. */
+static enum panel_err
+sw_exec(struct store *st, sqlite3_stmt *s, int64_t *changes)
+{
+	enum panel_err	 err = PANEL_OK;
+	int		 r;
+
+	while ((r = st_step(st, s, &err)) == 1)
+		continue;
+	if (r == -1)
+		return err;
+	if (changes != NULL)
+		*changes = st_changes(st);
+	return PANEL_OK;
+}
+
+enum panel_err
+store_order_defer(struct store *st, int64_t id, int64_t at,
+    int64_t lease_token)
+{
+	sqlite3_stmt	*s;
+	enum panel_err	 err;
+	int64_t		 changes = 0;
+
+	if (lease_token == 0)
+		return PANEL_ERR_ARG;
+	if ((s = sw_prep(st, SW_DEFER)) == NULL)
+		return PANEL_ERR_DB;
+	if (BIND(st, s, P_I(at), P_I(id), P_I(lease_token)) == -1)
+		err = PANEL_ERR_DB;
+	else if ((err = sw_exec(st, s, &changes)) == PANEL_OK && changes == 0)
+		err = PANEL_ERR_STALE;
+	sqlite3_finalize(s);
+	return err;
+}
+
+enum panel_err
+store_order_fence(struct store *st, int64_t id, int64_t lease_token)
+{
+	sqlite3_stmt	*s;
+	enum panel_err	 err = PANEL_OK;
+	int		 r;
+
+	if ((s = sw_prep(st, SW_FENCE)) == NULL)
+		return PANEL_ERR_DB;
+	if (BIND(st, s, P_I(id), P_I(lease_token)) == -1)
+		err = PANEL_ERR_DB;
+	else if ((r = st_step(st, s, &err)) == 0)
+		err = PANEL_ERR_STALE;
+	else if (r == 1)
+		err = PANEL_OK;
+	sqlite3_finalize(s);
+	return err;
+}
+
+enum panel_err
+store_renew_candidates(struct store *st, int64_t after, unsigned limit,
+    struct store_cert_list **out)
+{
+	struct store_cert_list	*l = NULL;
+	struct store_cert	*nv, *c;
+	sqlite3_stmt		*s;
+	enum panel_err		 err = PANEL_OK;
+	int			 r;
+
+	*out = NULL;
+	if ((s = sw_prep(st, SW_CANDIDATES)) == NULL)
+		return PANEL_ERR_DB;
+	if (BIND(st, s, P_I(after), P_I(clamp_limit(limit))) == -1) {
+		err = PANEL_ERR_DB;
+		goto out;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		err = PANEL_ERR_NOMEM;
+		goto out;
+	}
+	while ((r = st_step(st, s, &err)) == 1) {
+		if ((nv = vec_grow(l->v, l->n, sizeof(*nv))) == NULL) {
+			err = PANEL_ERR_NOMEM;
+			goto out;
+		}
+		l->v = nv;
+		c = &l->v[l->n++];
+		c->id = col_int(s, 0);
+		c->order_id = col_int(s, 1);
+		c->owner = col_int(s, 2);
+		c->account_id = col_int(s, 3);
+		c->not_before = col_int(s, 5);
+		c->not_after = col_int(s, 6);
+		c->renew_at = col_int(s, 9);
+		c->status = STORE_CERT_VALID;
+		c->revoked_reason = -1;
+		if (col_str(s, 4, &c->serial) == -1 ||
+		    json_strv((const char *)sqlite3_column_text(s, 7),
+		    &c->domains, &c->ndomains) == -1 ||
+		    col_str(s, 8, &c->ari_id) == -1) {
+			err = PANEL_ERR_NOMEM;
+			goto out;
+		}
+	}
+	if (r == -1)
+		goto out;
+	l->total = (int64_t)l->n;
+	*out = l;
+	l = NULL;
+	err = PANEL_OK;
+out:
+	store_cert_list_free(l);
+	sqlite3_finalize(s);
+	return err;
+}
+
+/* Runs a two-integer SELECT on cert_id into *a and *b. */
+static enum panel_err
+sw_pair(struct store *st, enum sw_stmt id, int64_t cert_id, int64_t *a,
+    int64_t *b)
+{
+	sqlite3_stmt	*s;
+	enum panel_err	 err = PANEL_ERR_DB;
+	int		 r;
+
+	*a = *b = 0;
+	if ((s = sw_prep(st, id)) == NULL)
+		return PANEL_ERR_DB;
+	if (BIND(st, s, P_I(cert_id)) == -1)
+		err = PANEL_ERR_DB;
+	else if ((r = st_step(st, s, &err)) == 1) {
+		*a = col_int(s, 0);
+		*b = col_int(s, 1);
+		err = PANEL_OK;
+	} else if (r == 0)
+		err = PANEL_ERR_DB;	/* an aggregate always has a row */
+	sqlite3_finalize(s);
+	return err;
+}
+
+enum panel_err
+store_renew_active(struct store *st, int64_t cert_id, int64_t *n,
+    int64_t *first)
+{
+	return sw_pair(st, SW_ACTIVE, cert_id, n, first);
+}
+
+enum panel_err
+store_renew_failures(struct store *st, int64_t cert_id, int64_t *n,
+    int64_t *last)
+{
+	return sw_pair(st, SW_FAILURES, cert_id, n, last);
+}
+
+enum panel_err
+store_orders_unfinished(struct store *st, int deploy, int64_t now,
+    unsigned limit, int64_t **ids, size_t *n)
+{
+	sqlite3_stmt	*s;
+	int64_t		*v = NULL, *nv;
+	size_t		 k = 0;
+	enum panel_err	 err = PANEL_OK;
+	int		 r;
+
+	*ids = NULL;
+	*n = 0;
+	if ((s = sw_prep(st, SW_UNFINISHED)) == NULL)
+		return PANEL_ERR_DB;
+	if (BIND(st, s, P_I(deploy ? 1 : 0), P_I(now),
+	    P_I(clamp_limit(limit))) == -1) {
+		err = PANEL_ERR_DB;
+		goto out;
+	}
+	while ((r = st_step(st, s, &err)) == 1) {
+		if ((nv = vec_grow(v, k, sizeof(*nv))) == NULL) {
+			err = PANEL_ERR_NOMEM;
+			goto out;
+		}
+		v = nv;
+		v[k++] = col_int(s, 0);
+	}
+	if (r == -1)
+		goto out;
+	*ids = v;
+	*n = k;
+	v = NULL;
+	err = PANEL_OK;
+out:
+	free(v);
+	sqlite3_finalize(s);
+	return err;
+}

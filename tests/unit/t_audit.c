@@ -1,0 +1,346 @@
+/*
+ * audit: the hash chain, concurrent appends from two processes, tamper
+ * detection, queries with keyset pagination, CSV export.
+ */
+#include <sys/wait.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "panel.h"
+#include "tap.h"
+
+static char	 dir[] = "/tmp/t_audit.XXXXXX";
+
+struct buf {
+	char	*p;
+	size_t	 n;
+	int	 fail_after;	/* -1: never */
+};
+
+static int
+buf_write(void *arg, const char *s, size_t len)
+{
+	struct buf	*b = arg;
+	char		*np;
+
+	if (b->fail_after == 0)
+		return -1;
+	if (b->fail_after > 0)
+		b->fail_after--;
+	if ((np = realloc(b->p, b->n + len + 1)) == NULL)
+		return -1;
+	b->p = np;
+	memcpy(b->p + b->n, s, len);
+	b->n += len;
+	b->p[b->n] = '\0';
+	return 0;
+}
+
+static void
+raw_exec(const char *path, const char *sql)
+{
+	sqlite3	*db = NULL;
+	char	*msg = NULL;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		tap_diag("raw exec: %s", msg != NULL ? msg : "?");
+	sqlite3_free(msg);
+	sqlite3_close(db);
+}
+
+static int
+raw_fails(const char *path, const char *sql)
+{
+	sqlite3	*db = NULL;
+	int	 rc;
+
+	sqlite3_open(path, &db);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc != SQLITE_OK;
+}
+
+static void
+rm_db(const char *path)
+{
+	char	 p[300];
+
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
+static void
+fill(struct store *st, const char *who, int n)
+{
+	static const char *const actions[] = { "order.create",
+	    "order.finalize", "account.create", "login" };
+	char	 obj[32];
+	int	 i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(obj, sizeof(obj), "order:%d", i % 5);
+		if (audit_append(st, who, "192.0.2.1", actions[i % 4], obj,
+		    i % 3 == 0 ? AUDIT_FAIL : AUDIT_OK, "detail", NULL) !=
+		    PANEL_OK) {
+			tap_diag("append: %s", store_errmsg(st));
+			return;
+		}
+	}
+}
+
+static void
+test_chain(const char *path)
+{
+	struct store		*st = NULL;
+	struct audit_list	*l = NULL;
+	struct audit_filter	 f;
+	int64_t			 bad = -1, n = 0, id = 0;
+
+	if (store_open(path, &st) != PANEL_OK)
+		tap_bail("open");
+	ok(audit_verify(st, &bad, &n) == PANEL_OK && n == 0 && bad == 0,
+	    "empty log verifies");
+	ok(audit_append(st, "alice", "192.0.2.7", "order.create", "order:1",
+	    AUDIT_OK, "line1\nline2\x01\x1b[31m \\ \xff end", &id) ==
+	    PANEL_OK && id == 1, "append with control characters");
+	memset(&f, 0, sizeof(f));
+	ok(audit_query(st, &f, &l) == PANEL_OK && l->n == 1 &&
+	    strcmp(l->v[0].detail,
+	    "line1\\nline2\\x01\\x1b[31m \\\\ \\xff end") == 0,
+	    "control characters, backslash and bad UTF-8 escaped");
+	ok(l != NULL && l->n == 1 && strlen(l->v[0].at) == 20 &&
+	    l->v[0].at[10] == 'T' && l->v[0].at[19] == 'Z' &&
+	    strlen(l->v[0].hash) == 64 && strspn(l->v[0].prev_hash, "0") == 64,
+	    "UTC ISO 8601 time, genesis link, hex hash");
+	audit_list_free(l);
+	ok(audit_append(st, "", NULL, "x", NULL, AUDIT_OK, NULL, NULL) ==
+	    PANEL_ERR_ARG, "actor required");
+	fill(st, "bob", 48);
+	ok(audit_verify(st, &bad, &n) == PANEL_OK && n == 49,
+	    "chain of 49 verifies");
+	store_close(st);
+}
+
+/* Two processes append at once through their own connections. */
+static void
+test_concurrent(const char *path)
+{
+	struct store	*st = NULL;
+	pid_t		 pid;
+	int		 status = -1;
+	int64_t		 bad = -1, n = 0;
+
+	pid = fork();
+	if (pid == -1)
+		tap_bail("fork");
+	if (pid == 0) {
+		if (store_open(path, &st) != PANEL_OK)
+			_exit(2);
+		fill(st, "child", 60);
+		store_close(st);
+		_exit(0);
+	}
+	if (store_open(path, &st) != PANEL_OK)
+		tap_bail("open");
+	fill(st, "parent", 60);
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child appended");
+	ok(audit_verify(st, &bad, &n) == PANEL_OK && n == 169,
+	    "interleaved appends still chain: %lld entries",
+	    (long long)n);
+	store_close(st);
+}
+
+static void
+test_query(const char *path)
+{
+	struct store		*st = NULL;
+	struct audit_list	*l = NULL;
+	struct audit_filter	 f;
+	char			 now[21];
+	int64_t			 last;
+	size_t			 total, i;
+	int			 pages, sorted;
+
+	if (store_open(path, &st) != PANEL_OK)
+		tap_bail("open");
+	memset(&f, 0, sizeof(f));
+	f.actor = "child";
+	f.limit = 7;
+	for (total = 0, pages = 0, sorted = 1, last = INT64_MAX; pages < 20;
+	    pages++) {
+		if (audit_query(st, &f, &l) != PANEL_OK)
+			break;
+		for (i = 0; i < l->n; i++) {
+			sorted &= l->v[i].id < last &&
+			    strcmp(l->v[i].actor, "child") == 0;
+			last = l->v[i].id;
+		}
+		total += l->n;
+		f.before = l->next;
+		audit_list_free(l);
+		if (f.before == 0)
+			break;
+	}
+	ok(total == 60 && pages == 8 && sorted, "keyset pages of 7, newest "
+	    "first, only the actor's: %zu", total);
+	memset(&f, 0, sizeof(f));
+	f.action = "order.*";
+	f.limit = 1000;
+	l = NULL;
+	ok(audit_query(st, &f, &l) == PANEL_OK && l->n == 85 && l->next == 0,
+	    "action prefix matches the 85 order.* entries");
+	audit_list_free(l);
+	f.action = "order.create";
+	f.object = "order:0";
+	f.has_result = 1;
+	f.result = AUDIT_FAIL;
+	l = NULL;
+	ok(audit_query(st, &f, &l) == PANEL_OK && l->n > 0, "exact action, "
+	    "object and result");
+	for (i = 0, sorted = 1; l != NULL && i < l->n; i++)
+		sorted &= strcmp(l->v[i].action, "order.create") == 0 &&
+		    strcmp(l->v[i].object, "order:0") == 0 &&
+		    l->v[i].result == AUDIT_FAIL;
+	ok(sorted, "every entry matches");
+	audit_list_free(l);
+	memset(&f, 0, sizeof(f));
+	panel_time_iso(time(NULL) + 3600, now);
+	f.from = now;
+	ok(audit_query(st, &f, &l) == PANEL_OK && l->n == 0, "from the "
+	    "future: nothing");
+	audit_list_free(l);
+	f.from = "2000-01-01T00:00:00Z";
+	f.to = now;
+	f.limit = 5000;
+	ok(audit_query(st, &f, &l) == PANEL_OK && l->n == 169,
+	    "time range covers all (limit capped at 1000)");
+	audit_list_free(l);
+	store_close(st);
+}
+
+static void
+test_csv(void)
+{
+	struct audit_entry	 e[2];
+	struct audit_list	 l;
+	struct buf		 b = { NULL, 0, -1 };
+	json_t			*j;
+	char			*s;
+
+	memset(e, 0, sizeof(e));
+	e[0].id = 7;
+	e[0].at = (char[]){ "2025-01-31T12:00:00Z" };
+	e[0].actor = (char[]){ "=cmd|' /C calc'!A0" };
+	e[0].ip = (char[]){ "+1" };
+	e[0].action = (char[]){ "-2" };
+	e[0].object = (char[]){ "@SUM(A1)" };
+	e[0].result = AUDIT_DENIED;
+	e[0].detail = (char[]){ "say \"hi\", then\r\nbye" };
+	e[0].hash = (char[]){ "ab" };
+	e[1] = e[0];
+	e[1].id = 8;
+	e[1].actor = (char[]){ "plain" };
+	l.v = e;
+	l.n = 2;
+	l.next = 0;
+	ok(audit_csv(&l, 1, buf_write, &b) == PANEL_OK, "csv written");
+	is_str(b.p, "\"id\",\"at\",\"actor\",\"ip\",\"action\",\"object\","
+	    "\"result\",\"detail\",\"hash\"\r\n"
+	    "\"7\",\"2025-01-31T12:00:00Z\",\"'=cmd|' /C calc'!A0\",\"'+1\","
+	    "\"'-2\",\"'@SUM(A1)\",\"denied\",\"say \"\"hi\"\", then\r\nbye\","
+	    "\"ab\"\r\n"
+	    "\"8\",\"2025-01-31T12:00:00Z\",\"plain\",\"'+1\",\"'-2\","
+	    "\"'@SUM(A1)\",\"denied\",\"say \"\"hi\"\", then\r\nbye\","
+	    "\"ab\"\r\n", "CSV quoted, formulas neutralised");
+	free(b.p);
+	b.p = NULL;
+	b.n = 0;
+	b.fail_after = 3;
+	ok(audit_csv(&l, 1, buf_write, &b) == PANEL_ERR_WRITE,
+	    "writer failure reported");
+	free(b.p);
+
+	j = audit_entry_json(&e[0]);
+	s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	is_str(s, "{\"action\":\"-2\",\"actor\":\"=cmd|' /C calc'!A0\","
+	    "\"at\":\"2025-01-31T12:00:00Z\",\"detail\":\"say \\\"hi\\\", "
+	    "then\\r\\nbye\",\"id\":7,\"ip\":\"+1\",\"object\":\"@SUM(A1)\","
+	    "\"result\":\"denied\"}", "entry JSON shape");
+	free(s);
+	json_decref(j);
+}
+
+static void
+test_tamper(const char *path)
+{
+	struct store	*st = NULL;
+	int64_t		 bad = -1, n = 0;
+	char		 p2[300];
+
+	ok(raw_fails(path, "UPDATE audit_log SET detail = 'x' WHERE id = 17"),
+	    "trigger refuses UPDATE");
+	ok(raw_fails(path, "DELETE FROM audit_log WHERE id = 17"),
+	    "trigger refuses DELETE");
+	/* An attacker with the file drops the triggers first. */
+	raw_exec(path, "DROP TRIGGER audit_log_no_update; "
+	    "UPDATE audit_log SET detail = 'harmless' WHERE id = 17");
+	if (store_open(path, &st) != PANEL_OK)
+		tap_bail("open");
+	ok(audit_verify(st, &bad, &n) == PANEL_ERR_CHAIN && bad == 17,
+	    "edited entry found: %lld", (long long)bad);
+	store_close(st);
+
+	/* Another log: a row deleted in the middle, then off the end. */
+	snprintf(p2, sizeof(p2), "%s/cut.db", dir);
+	if (store_open(p2, &st) != PANEL_OK)
+		tap_bail("open");
+	fill(st, "x", 10);
+	store_close(st);
+	raw_exec(p2, "DROP TRIGGER audit_log_no_delete; "
+	    "DELETE FROM audit_log WHERE id = 10");
+	if (store_open(p2, &st) != PANEL_OK)
+		tap_bail("open");
+	ok(audit_verify(st, &bad, &n) == PANEL_ERR_CHAIN && bad == 10 &&
+	    n == 9, "entry cut off the end found (recorded head)");
+	store_close(st);
+	raw_exec(p2, "DELETE FROM audit_log WHERE id = 4");
+	if (store_open(p2, &st) != PANEL_OK)
+		tap_bail("open");
+	ok(audit_verify(st, &bad, &n) == PANEL_ERR_CHAIN && bad == 5,
+	    "entry deleted in the middle: the next one breaks");
+	store_close(st);
+	rm_db(p2);
+}
+
+int
+main(void)
+{
+	char			 path[300];
+	enum audit_result	 r;
+
+	if (mkdtemp(dir) == NULL)
+		tap_bail("mkdtemp");
+	snprintf(path, sizeof(path), "%s/acme.db", dir);
+	ok(audit_result_parse("denied", &r) == 0 && r == AUDIT_DENIED &&
+	    audit_result_parse("maybe", &r) == -1 &&
+	    strcmp(audit_result_name(AUDIT_FAIL), "fail") == 0,
+	    "result names");
+	test_chain(path);
+	test_concurrent(path);
+	test_query(path);
+	test_csv();
+	test_tamper(path);
+	rm_db(path);
+	rmdir(dir);
+	return tap_done();
+}

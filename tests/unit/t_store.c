@@ -1,0 +1,708 @@
+/*
+ * store: migrations, CRUD round trips, owner filtering, pagination,
+ * leases, transactions across two connections.
+ */
+#include <sys/stat.h>
+
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "panel.h"
+#include "tap.h"
+
+static char	 dir[] = "/tmp/t_store.XXXXXX";
+static char	 dns_name[] = "_acme-challenge.example.com";
+static char	 dns_value[] = "dnsvalue";
+static char	 dbpath[256];
+
+static const char *const tables[] = {
+	"users", "sessions", "api_tokens", "login_attempts", "settings",
+	"audit_log", "accounts", "orders", "authorizations", "challenges",
+	"certificates", "order_events", "billing_intents", "alerts",
+	"sweep_runs",
+};
+
+/* A raw connection for looking behind the store's back. */
+static sqlite3 *
+raw_open(const char *path)
+{
+	sqlite3	*db = NULL;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		tap_bail("sqlite3_open %s", path);
+	return db;
+}
+
+static long long
+raw_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt	*s = NULL;
+	long long	 v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static void
+test_migrations(void)
+{
+	struct store	*st = NULL;
+	struct stat	 sb;
+	sqlite3		*db;
+	char		 sql[128], path[300], *text = NULL, msg[256];
+	glob_t		 g;
+	int		 v = -1, n;
+	size_t		 i;
+
+	ok(store_open(dbpath, &st) == PANEL_OK, "open creates the database");
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 3 &&
+	    store_schema_latest() == 3, "user_version is 3 after migrations");
+	ok(stat(dbpath, &sb) == 0 && (sb.st_mode & 077) == 0,
+	    "database file is 0600");
+	for (n = 1; n <= store_schema_latest(); n++) {
+		snprintf(path, sizeof(path), "sql/%04d_*.sql", n);
+		if (glob(path, 0, NULL, &g) != 0 || g.gl_pathc != 1 ||
+		    panel_read_file(g.gl_pathv[0], 1 << 20, &text, NULL) !=
+		    PANEL_OK) {
+			ok(0, "exactly one %s, readable (run from the top "
+			    "directory)", path);
+			globfree(&g);
+			continue;
+		}
+		is_str(store_migration_sql(n), text, g.gl_pathv[0]);
+		free(text);
+		globfree(&g);
+	}
+	ok(glob("sql/[0-9][0-9][0-9][0-9]_*.sql", 0, NULL, &g) == 0 &&
+	    g.gl_pathc == (size_t)store_schema_latest(),
+	    "every sql/ migration is built in (rebuild store.o after adding "
+	    "one)");
+	globfree(&g);
+	ok(store_migration_sql(0) == NULL && store_migration_sql(4) == NULL,
+	    "no migration outside 1..latest");
+	store_close(st);
+	st = NULL;
+	ok(store_open(dbpath, &st) == PANEL_OK, "reopen");
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 3,
+	    "reopening is idempotent");
+	ok(store_durable(st, 1) == PANEL_OK && store_durable(st, 0) ==
+	    PANEL_OK, "synchronous FULL and back");
+	store_close(st);
+
+	db = raw_open(dbpath);
+	is_int(raw_int(db, "PRAGMA user_version"), 3, "raw user_version");
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM "
+		    "sqlite_schema WHERE type = 'table' AND name = '%s'",
+		    tables[i]);
+		if (raw_int(db, sql) != 1)
+			break;
+	}
+	ok(i == sizeof(tables) / sizeof(tables[0]), "all %zu tables exist",
+	    sizeof(tables) / sizeof(tables[0]));
+	ok(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE "
+	    "type = 'index' AND name IN ('orders_owner_status', "
+	    "'audit_actor', 'certificates_not_after', "
+	    "'challenges_token')") == 4, "listing indexes exist");
+	sqlite3_close(db);
+
+	/* A database from the future is refused. */
+	snprintf(path, sizeof(path), "%s/future.db", dir);
+	db = raw_open(path);
+	sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
+	sqlite3_close(db);
+	st = NULL;
+	ok(store_open_msg(path, &st, msg, sizeof(msg)) == PANEL_ERR_SCHEMA &&
+	    st == NULL && strstr(msg, "newer") != NULL,
+	    "newer schema refused: %s", msg);
+	unlink(path);
+}
+
+static void
+test_users(struct store *st, int64_t *alice, int64_t *bob, int64_t *root)
+{
+	struct store_user	*u = NULL;
+	struct store_user_list	*l = NULL;
+	int64_t			 n = -1;
+
+	ok(store_user_add(st, "alice", "$s1$x", PANEL_ROLE_USER, alice) ==
+	    PANEL_OK && *alice > 0, "add alice");
+	ok(store_user_add(st, "bob", NULL, PANEL_ROLE_USER, bob) == PANEL_OK,
+	    "add bob without password");
+	ok(store_user_add(st, "root", NULL, PANEL_ROLE_ADMIN, root) ==
+	    PANEL_OK, "add root");
+	ok(store_user_add(st, "alice", NULL, PANEL_ROLE_USER, NULL) ==
+	    PANEL_ERR_EXISTS, "duplicate name: EXISTS");
+	ok(store_user_by_name(st, "alice", &u) == PANEL_OK &&
+	    u->id == *alice && strcmp(u->pw_hash, "$s1$x") == 0 &&
+	    u->role == PANEL_ROLE_USER && !u->disabled, "get by name");
+	store_user_free(u);
+	ok(store_user_get(st, *bob, &u) == PANEL_OK && u->pw_hash == NULL &&
+	    strcmp(u->name, "bob") == 0, "get by id, NULL hash");
+	store_user_free(u);
+	ok(store_user_get(st, 9999, &u) == PANEL_ERR_NOTFOUND && u == NULL,
+	    "unknown id: NOTFOUND");
+	ok(store_user_set_password(st, *bob, "$s1$y") == PANEL_OK &&
+	    store_user_set_role(st, *bob, PANEL_ROLE_ADMIN) == PANEL_OK &&
+	    store_user_set_disabled(st, *bob, 1) == PANEL_OK,
+	    "set password, role, disabled");
+	ok(store_user_get(st, *bob, &u) == PANEL_OK && u->disabled &&
+	    u->role == PANEL_ROLE_ADMIN && strcmp(u->pw_hash, "$s1$y") == 0,
+	    "changes read back");
+	store_user_free(u);
+	ok(store_user_set_role(st, 9999, PANEL_ROLE_USER) ==
+	    PANEL_ERR_NOTFOUND, "update of unknown user: NOTFOUND");
+	ok(store_user_count_admins(st, &n) == PANEL_OK && n == 1,
+	    "one enabled admin (bob is disabled)");
+	store_user_set_role(st, *bob, PANEL_ROLE_USER);
+	store_user_set_disabled(st, *bob, 0);
+	ok(store_user_list(st, &l) == PANEL_OK && l->n == 3 &&
+	    strcmp(l->v[0].name, "alice") == 0 &&
+	    strcmp(l->v[2].name, "root") == 0, "list sorted by name");
+	store_user_list_free(l);
+}
+
+static void
+test_sessions_tokens(struct store *st, int64_t alice, int64_t bob)
+{
+	struct store_session	 s, *g = NULL;
+	struct store_token	*t = NULL;
+	struct store_token_list	*tl = NULL;
+	char			 h1[65], h2[65], *v = NULL;
+	int64_t			 id = 0, n = 0, by_ip = 0, by_user = 0;
+
+	panel_sha256_hex("one", 3, h1);
+	panel_sha256_hex("two", 3, h2);
+	memset(&s, 0, sizeof(s));
+	s.id_hash = h1;
+	s.user_id = alice;
+	s.csrf = (char[]){ "csrf-one" };
+	s.created = 1000;
+	s.expires = 2000;
+	s.ip = (char[]){ "192.0.2.1" };
+	ok(store_session_add(st, &s) == PANEL_OK, "session add");
+	ok(store_session_get(st, h1, 1500, &g) == PANEL_OK &&
+	    g->user_id == alice && strcmp(g->csrf, "csrf-one") == 0 &&
+	    strcmp(g->ip, "192.0.2.1") == 0, "session get while live");
+	store_session_free(g);
+	ok(store_session_get(st, h1, 2000, &g) == PANEL_ERR_NOTFOUND,
+	    "expired session: NOTFOUND");
+	ok(store_session_rotate(st, h1, h2, "csrf-two", 1500, 3000) ==
+	    PANEL_OK, "rotate");
+	ok(store_session_get(st, h1, 1500, &g) == PANEL_ERR_NOTFOUND,
+	    "old id gone after rotation");
+	ok(store_session_get(st, h2, 2500, &g) == PANEL_OK &&
+	    strcmp(g->csrf, "csrf-two") == 0, "new id and csrf");
+	store_session_free(g);
+	ok(store_session_purge(st, 5000, &n) == PANEL_OK && n == 1,
+	    "purge removes the expired session");
+	ok(store_session_delete(st, h2) == PANEL_OK, "delete of absent: OK");
+
+	ok(store_token_add(st, alice, "ci", h1, "acme_abcd", 100, &id) ==
+	    PANEL_OK && id > 0, "token add");
+	ok(store_token_add(st, bob, "dup", h1, "", 100, NULL) ==
+	    PANEL_ERR_EXISTS, "token hash unique");
+	ok(store_token_by_hash(st, h1, &t) == PANEL_OK && t->id == id &&
+	    t->user_id == alice && strcmp(t->name, "ci") == 0 &&
+	    t->revoked == 0, "token by hash");
+	store_token_free(t);
+	ok(store_token_touch(st, id, 150) == PANEL_OK, "touch");
+	ok(store_token_revoke(st, id, bob, 200) == PANEL_ERR_NOTFOUND,
+	    "bob cannot revoke alice's token");
+	ok(store_token_revoke(st, id, alice, 200) == PANEL_OK,
+	    "alice revokes her token");
+	ok(store_token_by_hash(st, h1, &t) == PANEL_ERR_NOTFOUND,
+	    "revoked token not found by hash");
+	ok(store_token_list(st, alice, &tl) == PANEL_OK && tl->n == 1 &&
+	    tl->v[0].revoked == 200 && tl->v[0].last_used == 150,
+	    "token list shows revoked and last_used");
+	store_token_list_free(tl);
+
+	store_login_record(st, "192.0.2.9", "alice", 0, 100);
+	store_login_record(st, "192.0.2.9", "alice", 0, 110);
+	store_login_record(st, "192.0.2.9", "bob", 0, 120);
+	store_login_record(st, "192.0.2.8", "alice", 1, 130);
+	ok(store_login_failures(st, "192.0.2.9", "alice", 0, &by_ip,
+	    &by_user) == PANEL_OK && by_ip == 3 && by_user == 2,
+	    "failures by ip and by user");
+	ok(store_login_failures(st, "192.0.2.9", "alice", 105, &by_ip,
+	    &by_user) == PANEL_OK && by_ip == 2 && by_user == 1,
+	    "failures only inside the window");
+	store_login_clear(st, "alice");
+	ok(store_login_failures(st, "192.0.2.9", "alice", 0, &by_ip,
+	    &by_user) == PANEL_OK && by_user == 0 && by_ip == 1,
+	    "clear forgets the user's failures");
+
+	ok(store_setting_get(st, "x", &v) == PANEL_ERR_NOTFOUND, "unset");
+	ok(store_setting_set(st, "x", "1", 1) == PANEL_OK &&
+	    store_setting_set(st, "x", "2", 2) == PANEL_OK &&
+	    store_setting_get(st, "x", &v) == PANEL_OK && strcmp(v, "2") == 0,
+	    "setting overwritten");
+	free(v);
+}
+
+static int64_t
+add_account(struct store *st, int64_t owner)
+{
+	struct store_account	 a;
+	char			*c[] = { (char[]){ "mailto:a@example.com" },
+	    (char[]){ "mailto:b@example.com" } };
+	int64_t			 id = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.owner = owner;
+	a.ca_url = (char[]){ "https://ca.example/dir" };
+	a.ca_preset = NULL;
+	a.contacts = c;
+	a.ncontacts = 2;
+	a.key_type = ACME_KEY_EC256;
+	a.status = STORE_ACC_NEW;
+	a.tos_agreed = 1;
+	if (store_account_add(st, &a, 100, &id) != PANEL_OK)
+		tap_diag("account add: %s", store_errmsg(st));
+	return id;
+}
+
+/* An order for owner with two authorizations of two challenges each;
+ * tokens are made unique with tag. */
+static enum panel_err
+add_order(struct store *st, int64_t owner, int64_t acct, const char *tag,
+    int64_t *id)
+{
+	struct store_order	 o;
+	struct store_authz	 a[2];
+	struct store_challenge	 c[4];
+	char			 tok[4][32], url[6][64], ourl[64];
+	char			*doms[] = { (char[]){ "example.com" },
+	    (char[]){ "*.example.com" } };
+	int			 i;
+
+	memset(&o, 0, sizeof(o));
+	memset(a, 0, sizeof(a));
+	memset(c, 0, sizeof(c));
+	for (i = 0; i < 4; i++) {
+		snprintf(tok[i], sizeof(tok[i]), "tok_%s-%d", tag, i);
+		snprintf(url[i], sizeof(url[i]), "https://ca/chal/%s/%d", tag,
+		    i);
+		c[i].url = url[i];
+		c[i].token = tok[i];
+		c[i].type = i % 2 == 0 ? ACME_CH_HTTP01 : ACME_CH_DNS01;
+		c[i].status = ACME_S_PENDING;
+		c[i].key_authorization = tok[i];
+		c[i].dns_name = dns_name;
+		c[i].dns_value = dns_value;
+	}
+	for (i = 0; i < 2; i++) {
+		snprintf(url[4 + i], sizeof(url[4 + i]), "https://ca/authz/%s/%d",
+		    tag, i);
+		a[i].url = url[4 + i];
+		a[i].ident_type = ACME_ID_DNS;
+		a[i].identifier = i == 0 ? doms[0] : doms[0];
+		a[i].wildcard = i;
+		a[i].status = ACME_S_PENDING;
+		a[i].expires = 5000;
+		a[i].ch = &c[2 * i];
+		a[i].nch = 2;
+	}
+	snprintf(ourl, sizeof(ourl), "https://ca/order/%s", tag);
+	o.order_url = ourl;
+	o.owner = owner;
+	o.account_id = acct;
+	o.status = STORE_ORD_PENDING;
+	o.domains = doms;
+	o.ndomains = 2;
+	o.key_type = ACME_KEY_EC384;
+	o.challenge_type = ACME_CH_HTTP01;
+	o.autom = 1;
+	o.auto_renew = 1;
+	o.authz = a;
+	o.nauthz = 2;
+	return store_order_add(st, &o, 200, id);
+}
+
+static void
+test_accounts(struct store *st, int64_t alice, int64_t bob, int64_t *aacc,
+    int64_t *bacc)
+{
+	struct store_account		*a = NULL;
+	struct store_account_list	*l = NULL;
+	const char			*c1[] = { "mailto:new@example.com" };
+	unsigned char			 blob[] = { 1, 2, 3, 0, 5 };
+
+	*aacc = add_account(st, alice);
+	*bacc = add_account(st, bob);
+	ok(*aacc > 0 && *bacc > 0, "accounts added");
+	ok(store_account_get(st, *aacc, alice, &a) == PANEL_OK &&
+	    a->ncontacts == 2 && strcmp(a->contacts[1],
+	    "mailto:b@example.com") == 0 && a->status == STORE_ACC_NEW &&
+	    a->tos_agreed && a->kid == NULL, "account round trip");
+	store_account_free(a);
+	ok(store_account_get(st, *bacc, alice, &a) == PANEL_ERR_NOTFOUND &&
+	    a == NULL, "alice cannot get bob's account");
+	ok(store_account_get(st, *bacc, 0, &a) == PANEL_OK, "admin can");
+	store_account_free(a);
+	ok(store_account_set_contacts(st, *aacc, c1, 1, 300) == PANEL_OK &&
+	    store_account_set_kid(st, *aacc, "https://ca/acct/1",
+	    STORE_ACC_VALID, 300) == PANEL_OK &&
+	    store_account_set_key(st, *aacc, ACME_KEY_RSA2048, blob,
+	    sizeof(blob), 300) == PANEL_OK, "set contacts, kid, key");
+	ok(store_account_get(st, *aacc, 0, &a) == PANEL_OK &&
+	    a->ncontacts == 1 && a->status == STORE_ACC_VALID &&
+	    a->key_type == ACME_KEY_RSA2048 && a->key_enc_len == 5 &&
+	    memcmp(a->key_enc, blob, 5) == 0 && a->updated == 300,
+	    "updates read back (blob with NUL)");
+	store_account_free(a);
+	ok(store_account_set_status(st, *bacc, STORE_ACC_FAILED,
+	    "{\"type\":\"x\"}", 300) == PANEL_OK, "status with JSON error");
+	ok(store_account_set_status(st, *bacc, STORE_ACC_FAILED, "not json",
+	    300) == PANEL_ERR_DB, "CHECK refuses non-JSON error");
+	ok(store_account_list(st, alice, &l) == PANEL_OK && l->n == 1 &&
+	    l->v[0].key_enc == NULL, "list by owner, no key in lists");
+	store_account_list_free(l);
+	ok(store_account_list(st, 0, &l) == PANEL_OK && l->n == 2 &&
+	    l->v[0].id > l->v[1].id, "list all, newest first");
+	store_account_list_free(l);
+}
+
+static void
+test_orders(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
+    int64_t bacc, int64_t *oid)
+{
+	struct store_order		*o = NULL;
+	struct store_order_list		*l = NULL;
+	struct store_order_filter	 f;
+	struct store_challenge		*c = NULL;
+	struct store_event_list		*el = NULL;
+	char				*ka = NULL, tag[16];
+	int64_t				 id, seen = 0, before, tok1, tok2;
+	int				 i, pages, dup;
+
+	ok(add_order(st, alice, aacc, "a", oid) == PANEL_OK, "order add");
+	ok(store_order_get(st, *oid, alice, &o) == PANEL_OK &&
+	    o->nauthz == 2 && o->authz[0].nch == 2 && o->authz[1].nch == 2 &&
+	    o->authz[1].wildcard && o->ndomains == 2 &&
+	    strcmp(o->domains[1], "*.example.com") == 0 &&
+	    o->authz[0].ch[1].type == ACME_CH_DNS01 &&
+	    strcmp(o->authz[1].ch[0].token, "tok_a-2") == 0 &&
+	    o->authz[0].ch[0].order_id == *oid &&
+	    o->authz[0].ch[0].owner == alice && o->key_type == ACME_KEY_EC384 &&
+	    o->autom && o->certificate_id == 0, "order with authz and "
+	    "challenges round trip");
+	store_order_free(o);
+	ok(store_order_get(st, *oid, bob, &o) == PANEL_ERR_NOTFOUND &&
+	    o == NULL, "bob cannot get alice's order");
+	ok(add_order(st, bob, bacc, "a", &id) == PANEL_ERR_EXISTS,
+	    "duplicate order URL: EXISTS");
+	memset(&f, 0, sizeof(f));
+	ok(store_order_list(st, &f, &l) == PANEL_OK && l->total == 1,
+	    "the failed insert left nothing behind");
+	store_order_list_free(l);
+	ok(add_order(st, alice, 999, "zz", &id) == PANEL_ERR_DB,
+	    "foreign key: unknown account refused");
+
+	/* http-01 responder lookups. */
+	ok(store_challenge_http01(st, "tok_a-0", &ka) == PANEL_OK &&
+	    strcmp(ka, "tok_a-0") == 0, "http-01 token answers");
+	free(ka);
+	ok(store_challenge_http01(st, "tok_a-1", &ka) == PANEL_ERR_NOTFOUND,
+	    "dns-01 token does not answer over http");
+	ok(store_challenge_http01(st, "../etc/passwd", &ka) ==
+	    PANEL_ERR_NOTFOUND, "non-base64url token refused");
+	ok(store_challenge_get(st, 1, bob, &c) == PANEL_ERR_NOTFOUND,
+	    "challenge owner-checked");
+	ok(store_challenge_get(st, 1, alice, &c) == PANEL_OK &&
+	    strcmp(c->token, "tok_a-0") == 0, "challenge get");
+	ok(store_challenge_set_status(st, c->id, ACME_S_VALID, NULL, 300) ==
+	    PANEL_OK, "challenge valid");
+	store_challenge_free(c);
+	ok(store_challenge_http01(st, "tok_a-0", &ka) == PANEL_ERR_NOTFOUND,
+	    "valid challenge no longer answers");
+	ok(store_authz_set_status(st, 2, ACME_S_VALID, 0, NULL, 300) ==
+	    PANEL_OK && store_challenge_http01(st, "tok_a-2", &ka) ==
+	    PANEL_ERR_NOTFOUND, "valid authorization no longer answers");
+
+	/* 24 more for alice, 5 for bob: pages of 10. */
+	for (i = 0; i < 24; i++) {
+		snprintf(tag, sizeof(tag), "p%d", i);
+		add_order(st, alice, aacc, tag, &id);
+	}
+	for (i = 0; i < 5; i++) {
+		snprintf(tag, sizeof(tag), "b%d", i);
+		add_order(st, bob, bacc, tag, &id);
+	}
+	memset(&f, 0, sizeof(f));
+	f.owner = alice;
+	f.limit = 10;
+	before = INT64_MAX;
+	for (pages = 0, dup = 0; pages < 5; pages++) {
+		if (store_order_list(st, &f, &l) != PANEL_OK)
+			break;
+		for (i = 0; i < (int)l->n; i++) {
+			dup |= l->v[i].id >= before || l->v[i].owner != alice;
+			before = l->v[i].id;
+			seen++;
+		}
+		if (pages == 0)
+			is_int(l->total, 25, "total counts all of alice's");
+		f.before = l->next;
+		store_order_list_free(l);
+		if (f.before == 0)
+			break;
+	}
+	ok(seen == 25 && pages == 2 && !dup, "keyset pages: 10+10+5, "
+	    "descending, only alice's");
+	memset(&f, 0, sizeof(f));
+	ok(store_order_list(st, &f, &l) == PANEL_OK && l->total == 30 &&
+	    l->n == 30 && l->next == 0, "admin sees all 30");
+	store_order_list_free(l);
+	f.has_status = 1;
+	f.status = STORE_ORD_VALID;
+	ok(store_order_set_status(st, *oid, STORE_ORD_VALID, NULL, 0, 400) ==
+	    PANEL_OK && store_order_list(st, &f, &l) == PANEL_OK &&
+	    l->total == 1 && l->n == 1 && l->v[0].id == *oid,
+	    "status filter");
+	store_order_list_free(l);
+	f.owner = bob;
+	ok(store_order_list(st, &f, &l) == PANEL_OK && l->total == 0,
+	    "status + owner filter");
+	store_order_list_free(l);
+
+	/* Retries, leases and fencing. */
+	id = *oid + 1;
+	ok(store_order_retry(st, id, 900, "{\"detail\":\"x\"}", 0, 400) ==
+	    PANEL_OK && store_order_retry(st, id, 950, NULL, 0, 410) ==
+	    PANEL_OK, "two retries");
+	ok(store_order_get(st, id, 0, &o) == PANEL_OK && o->tries == 2 &&
+	    o->retry_at == 950, "tries counted");
+	store_order_free(o);
+	ok(store_order_lease(st, id, "sweep:1", 1000, 60, &tok1) ==
+	    PANEL_OK && tok1 == 1, "lease taken");
+	ok(store_order_lease(st, id, "sweep:2", 1010, 60, &tok2) ==
+	    PANEL_ERR_BUSY, "second holder refused while live");
+	ok(store_order_due(st, 1010, 0, 100, &l) == PANEL_OK, "due list");
+	for (i = 0, dup = 0; l != NULL && i < (int)l->n; i++)
+		dup |= l->v[i].id == id;
+	ok(!dup, "leased order not due");
+	store_order_list_free(l);
+	ok(store_order_lease(st, id, "sweep:2", 1061, 60, &tok2) ==
+	    PANEL_OK && tok2 == 2, "expired lease taken over");
+	ok(store_order_set_status(st, id, STORE_ORD_READY, NULL, tok1, 1062) ==
+	    PANEL_ERR_STALE, "old holder's write fenced off");
+	ok(store_order_set_status(st, id, STORE_ORD_READY, NULL, tok2, 1062) ==
+	    PANEL_OK, "current holder writes");
+	ok(store_order_get(st, id, 0, &o) == PANEL_OK &&
+	    o->status == STORE_ORD_READY && o->tries == 0 &&
+	    o->lease_token == 2, "status change resets tries");
+	store_order_free(o);
+	ok(store_order_release(st, id, tok1) == PANEL_ERR_STALE &&
+	    store_order_release(st, id, tok2) == PANEL_OK, "release");
+	ok(store_order_set_urls(st, id, "https://ca/order/9",
+	    "https://ca/fin/9", NULL, 7777, 1100) == PANEL_OK &&
+	    store_order_set_key(st, id, (const unsigned char *)"k", 1, 1100) ==
+	    PANEL_OK && store_order_get(st, id, alice, &o) == PANEL_OK &&
+	    strcmp(o->order_url, "https://ca/order/9") == 0 &&
+	    o->cert_url == NULL && o->expires == 7777 && o->key_enc_len == 1,
+	    "urls and key");
+	store_order_free(o);
+
+	ok(store_event_add(st, id, "created", NULL, 1) == PANEL_OK &&
+	    store_event_add(st, id, "ready", "all valid", 2) == PANEL_OK &&
+	    store_event_list(st, id, &el) == PANEL_OK && el->n == 2 &&
+	    strcmp(el->v[1].detail, "all valid") == 0 &&
+	    strcmp(el->v[0].detail, "") == 0, "events in order");
+	store_event_list_free(el);
+}
+
+static void
+test_certs(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
+    int64_t oid)
+{
+	struct store_cert	 c, *g = NULL;
+	struct store_cert_list	*l = NULL;
+	struct store_order_list	*ol = NULL;
+	struct store_order	*o = NULL;
+	struct store_counts	 n;
+	struct store_billing	*b = NULL, *b2 = NULL;
+	struct store_alert_list	*al = NULL;
+	struct store_sweep	*sw = NULL;
+	char			*doms[] = { (char[]){ "example.com" } };
+	int64_t			 id1 = 0, id2 = 0, sid = 0;
+	int			 claimed = -1;
+
+	memset(&c, 0, sizeof(c));
+	c.order_id = oid;
+	c.owner = alice;
+	c.account_id = aacc;
+	c.serial = (char[]){ "0a1b" };
+	c.not_before = 1000;
+	c.not_after = 9000;
+	c.domains = doms;
+	c.ndomains = 1;
+	c.chain_pem = (char[]){ "-----BEGIN CERTIFICATE-----\n" };
+	c.renew_at = 500;
+	ok(store_cert_add(st, &c, 1000, &id1) == PANEL_OK, "cert add");
+	c.not_after = 5000;
+	c.serial = (char[]){ "0a1c" };
+	c.renew_at = 0;
+	ok(store_cert_add(st, &c, 1000, &id2) == PANEL_OK, "second cert");
+	ok(store_cert_get(st, id1, bob, &g) == PANEL_ERR_NOTFOUND,
+	    "bob cannot get alice's certificate");
+	ok(store_cert_get(st, id1, alice, &g) == PANEL_OK &&
+	    strcmp(g->serial, "0a1b") == 0 && g->chain_pem != NULL &&
+	    g->revoked_reason == -1 && g->status == STORE_CERT_VALID &&
+	    g->ndomains == 1, "cert round trip");
+	store_cert_free(g);
+	ok(store_cert_list(st, alice, 0, 0, &l) == PANEL_OK && l->n == 2 &&
+	    l->total == 2 && l->v[0].id == id2 && l->v[0].chain_pem == NULL,
+	    "list soonest expiry first, no chain");
+	store_cert_list_free(l);
+	ok(store_cert_list(st, 0, 1, 10, &l) == PANEL_OK && l->n == 1 &&
+	    l->total == 2 && l->v[0].id == id1, "offset paging");
+	store_cert_list_free(l);
+	ok(store_cert_by_order(st, oid, alice, &g) == PANEL_OK &&
+	    g->id == id2, "newest cert of the order");
+	store_cert_free(g);
+	ok(store_order_get(st, oid, 0, &o) == PANEL_OK &&
+	    o->certificate_id == id2, "order knows its certificate");
+	store_order_free(o);
+	ok(store_cert_due(st, 600, 10, &l) == PANEL_OK && l->n == 1 &&
+	    l->v[0].id == id1, "renewal due");
+	store_cert_list_free(l);
+	ok(store_cert_set_revoked(st, id2, 4, 2000) == PANEL_OK &&
+	    store_cert_set_revoked(st, id2, 4, 2001) == PANEL_ERR_NOTFOUND,
+	    "revoke once");
+	ok(store_cert_get(st, id2, 0, &g) == PANEL_OK &&
+	    g->status == STORE_CERT_REVOKED && g->revoked_reason == 4 &&
+	    g->revoked_at == 2000, "revocation read back");
+	store_cert_free(g);
+	ok(store_cert_set_replaced(st, id1, id2, 2100) == PANEL_OK &&
+	    store_cert_due(st, 600, 10, &l) == PANEL_OK && l->n == 0,
+	    "replaced cert no longer due");
+	store_cert_list_free(l);
+	ok(store_cert_set_renew_at(st, id1, 0, 2200) == PANEL_OK &&
+	    store_cert_set_key(st, id1, (const unsigned char *)"kk", 2) ==
+	    PANEL_OK, "renew_at and key");
+
+	ok(store_dashboard_counts(st, alice, 6000, 0, &n) == PANEL_OK &&
+	    n.accounts == 1 && n.certs_valid == 0 && n.orders_active == 24,
+	    "dashboard counts for alice (%lld %lld %lld)",
+	    (long long)n.accounts, (long long)n.certs_valid,
+	    (long long)n.orders_active);
+	ok(store_dashboard_expiring(st, 0, 5, &l) == PANEL_OK && l->n == 0,
+	    "no valid certificates left");
+	store_cert_list_free(l);
+	store_order_retry(st, oid, 1, "{\"detail\":\"boom\"}", 0, 3000);
+	ok(store_dashboard_failures(st, alice, 5, &ol) == PANEL_OK &&
+	    ol->n >= 1 && ol->v[0].id == oid, "recent failures");
+	store_order_list_free(ol);
+
+	ok(store_billing_intent(st, id1, 9000, "idem-1", 100, &b) ==
+	    PANEL_OK && b->state == STORE_BILL_PENDING &&
+	    strcmp(b->idem_key, "idem-1") == 0, "billing intent created");
+	ok(store_billing_intent(st, id1, 9000, "idem-2", 200, &b2) ==
+	    PANEL_OK && b2->id == b->id && strcmp(b2->idem_key, "idem-1") == 0,
+	    "same (certificate, cycle): same intent and key");
+	ok(store_billing_set_state(st, b->id, STORE_BILL_APPROVED, "ok", oid,
+	    300) == PANEL_OK, "billing approved");
+	store_billing_free(b);
+	store_billing_free(b2);
+	ok(store_billing_intent(st, id1, 9000, "x", 400, &b) == PANEL_OK &&
+	    b->state == STORE_BILL_APPROVED && b->order_id == oid &&
+	    b->tries == 1, "state read back");
+	store_billing_free(b);
+
+	ok(store_alert_claim(st, "expiry", "certificate:1", "7d", "soon", 1,
+	    &claimed) == PANEL_OK && claimed == 1, "alert claimed");
+	ok(store_alert_claim(st, "expiry", "certificate:1", "7d", "soon", 2,
+	    &claimed) == PANEL_OK && claimed == 0, "alert only once");
+	ok(store_alert_unclaim(st, "expiry", "certificate:1", "7d") ==
+	    PANEL_OK && store_alert_claim(st, "expiry", "certificate:1", "7d",
+	    NULL, 3, &claimed) == PANEL_OK && claimed == 1,
+	    "unclaimed alert can be sent again");
+	ok(store_alert_recent(st, 10, &al) == PANEL_OK && al->n == 1,
+	    "recent alerts");
+	store_alert_list_free(al);
+
+	ok(store_sweep_last(st, &sw) == PANEL_ERR_NOTFOUND, "no sweep yet");
+	ok(store_sweep_start(st, "host", 42, 10, &sid) == PANEL_OK &&
+	    store_sweep_finish(st, sid, 1, "{\"renewed\":0}", 20) == PANEL_OK &&
+	    store_sweep_last(st, &sw) == PANEL_OK && sw->finished == 20 &&
+	    sw->ok == 1, "sweep run recorded");
+	store_sweep_free(sw);
+}
+
+static void
+test_two_connections(struct store *st)
+{
+	struct store	*st2 = NULL;
+	struct store_user *u = NULL;
+
+	ok(store_open(dbpath, &st2) == PANEL_OK, "second connection");
+	store_busy_timeout(st2, 100);
+	ok(store_begin(st) == PANEL_OK, "A: BEGIN IMMEDIATE");
+	ok(store_begin(st2) == PANEL_ERR_BUSY, "B: BEGIN IMMEDIATE waits, "
+	    "then BUSY");
+	ok(store_user_add(st, "carol", NULL, PANEL_ROLE_USER, NULL) ==
+	    PANEL_OK && store_commit(st) == PANEL_OK, "A commits");
+	ok(store_begin(st2) == PANEL_OK && store_user_by_name(st2, "carol",
+	    &u) == PANEL_OK && store_commit(st2) == PANEL_OK,
+	    "B then sees A's write");
+	store_user_free(u);
+
+	/* Nested levels are savepoints. */
+	ok(store_begin(st) == PANEL_OK && store_user_add(st, "dave", NULL,
+	    PANEL_ROLE_USER, NULL) == PANEL_OK && store_begin(st) == PANEL_OK &&
+	    store_user_add(st, "erin", NULL, PANEL_ROLE_USER, NULL) ==
+	    PANEL_OK, "outer and inner writes");
+	store_rollback(st);
+	ok(store_commit(st) == PANEL_OK, "outer commit");
+	ok(store_user_by_name(st2, "dave", &u) == PANEL_OK, "outer kept");
+	store_user_free(u);
+	u = NULL;
+	ok(store_user_by_name(st2, "erin", &u) == PANEL_ERR_NOTFOUND,
+	    "inner rolled back");
+	ok(store_commit(st) == PANEL_ERR_ARG, "commit without begin: ARG");
+	store_close(st2);
+}
+
+int
+main(void)
+{
+	struct store	*st = NULL;
+	int64_t		 alice = 0, bob = 0, root = 0, aacc = 0, bacc = 0;
+	int64_t		 oid = 0;
+	char		 path[300];
+	const char	*suffix[] = { "", "-wal", "-shm" };
+	size_t		 i;
+
+	if (mkdtemp(dir) == NULL)
+		tap_bail("mkdtemp");
+	snprintf(dbpath, sizeof(dbpath), "%s/acme.db", dir);
+	test_migrations();
+	if (store_open(dbpath, &st) != PANEL_OK)
+		tap_bail("store_open");
+	test_users(st, &alice, &bob, &root);
+	test_sessions_tokens(st, alice, bob);
+	test_accounts(st, alice, bob, &aacc, &bacc);
+	test_orders(st, alice, bob, aacc, bacc, &oid);
+	test_certs(st, alice, bob, aacc, oid);
+	test_two_connections(st);
+	ok(strcmp(panel_strerror(PANEL_ERR_STALE), "lease lost") == 0 &&
+	    strcmp(panel_strerror((enum panel_err)99), "unknown error") == 0,
+	    "panel_strerror");
+	store_close(st);
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s%s", dbpath, suffix[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+	return tap_done();
+}

@@ -1,0 +1,262 @@
+/*
+ * tmpl: golden-file renders (sections, partials, lookups, every escape
+ * context with XSS payloads), errors, writer failures, the cache.
+ *
+ * Fixtures are the NAME.html files in tests/unit/golden/tmpl, expected
+ * output NAME.out in tests/unit/golden.  TMPL_GOLDEN_WRITE=1 rewrites the
+ * .out files (then read them before committing).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "panel.h"
+#include "tap.h"
+
+#define FIXTURES	"tests/unit/golden/tmpl"
+#define GOLDEN		"tests/unit/golden"
+
+struct buf {
+	char	*p;
+	size_t	 n;
+	int	 calls;
+	int	 fail_at;	/* fail the nth call (1-based); 0: never */
+};
+
+static int
+buf_write(void *arg, const char *s, size_t len)
+{
+	struct buf	*b = arg;
+	char		*np;
+
+	if (++b->calls == b->fail_at)
+		return -1;
+	if ((np = realloc(b->p, b->n + len + 1)) == NULL)
+		return -1;
+	b->p = np;
+	memcpy(b->p + b->n, s, len);
+	b->n += len;
+	b->p[b->n] = '\0';
+	return 0;
+}
+
+static const char page_json[] =
+    "{\"title\": \"Orders & <friends>\", \"site\": \"Panel\","
+    " \"base\": \"/acme\", \"ratio\": 0.5, \"flag\": true,"
+    " \"empty\": [], \"zero\": 0, \"count\": 3,"
+    " \"user\": {\"name\": \"Zoë\", \"role\": \"admin\", \"id\": 7},"
+    " \"orders\": ["
+    "  {\"id\": 1, \"status\": \"valid\", \"error\": null,"
+    "   \"domains\": [\"example.com\", \"*.example.com\"]},"
+    "  {\"id\": 22, \"status\": \"invalid\", \"error\": \"CAA <forbids>\","
+    "   \"domains\": [\"x.example\"]}]}";
+
+static const char xss_json[] =
+    "{\"evil\": \"<script>alert(1)</script>\\\" onmouseover=\\\"alert(1)\","
+    " \"onmouse\": \"x onmouseover=alert(1)\","
+    " \"jsurl\": \"javascript:alert(document.cookie)\","
+    " \"mixedcase\": \" JaVaScRiPt:alert(1)\","
+    " \"data\": \"data:text/html;base64,PHNjcmlwdD4=\","
+    " \"protorel\": \"//evil.example/x\","
+    " \"good\": \"https://ca.example/tos?a=1&b=\\\"2\\\"\","
+    " \"local\": \"/acme/orders/1\","
+    " \"quotes\": \"it's \\\"quoted\\\"\","
+    " \"inject\": \"{{secret}} {{>header}}\", \"secret\": \"LEAK\","
+    " \"uni\": \"b\\u00fccher\","
+    " \"trusted\": \"<b>bold</b>\"}";
+
+/* Renders name with json and compares with GOLDEN/name.out. */
+static void
+golden(struct tmpl *t, const char *name, const char *json)
+{
+	struct buf	 b = { NULL, 0, 0, 0 };
+	json_t		*data;
+	char		 path[256], *want = NULL;
+	enum panel_err	 rc;
+
+	data = json_loads(json, JSON_REJECT_DUPLICATES, NULL);
+	if (data == NULL)
+		tap_bail("fixture JSON for %s", name);
+	rc = tmpl_render(t, name, data, buf_write, &b);
+	ok(rc == PANEL_OK, "%s renders %s", name, tmpl_errmsg(t));
+	snprintf(path, sizeof(path), GOLDEN "/%s.out", name);
+	if (getenv("TMPL_GOLDEN_WRITE") != NULL && b.p != NULL)
+		panel_write_file(path, b.p, b.n, 0644);
+	if (panel_read_file(path, 1 << 20, &want, NULL) != PANEL_OK)
+		ok(0, "%s: no golden file %s", name, path);
+	else
+		is_str(b.p, want, name);
+	free(want);
+	free(b.p);
+	json_decref(data);
+}
+
+/* 1 when needle occurs inside a tag (between < and >) of html. */
+static int
+in_tags(const char *html, const char *needle)
+{
+	const char	*lt, *gt, *hit;
+
+	for (; html != NULL && (lt = strchr(html, '<')) != NULL;
+	    html = gt + 1) {
+		if ((gt = strchr(lt, '>')) == NULL)
+			gt = lt + strlen(lt) - 1;
+		if ((hit = strstr(lt, needle)) != NULL && hit < gt)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+test_xss_spots(struct tmpl *t)
+{
+	struct buf	 b = { NULL, 0, 0, 0 };
+	json_t		*data;
+
+	data = json_loads(xss_json, 0, NULL);
+	tmpl_render(t, "xss", data, buf_write, &b);
+	ok(b.p != NULL && strstr(b.p, "<script") == NULL &&
+	    strstr(b.p, "<b>bold</b>") != NULL, "no <script> anywhere; the "
+	    "raw opt-out is raw");
+	ok(b.p != NULL && !in_tags(b.p, "onmouseover=") &&
+	    !in_tags(b.p, "\" ") && !in_tags(b.p, "x onm"),
+	    "no attribute breakout inside any tag");
+	ok(b.p != NULL && !in_tags(b.p, "javascript:") &&
+	    !in_tags(b.p, "JaVaScRiPt:") && !in_tags(b.p, "data:") &&
+	    !in_tags(b.p, "//evil"), "no script or foreign URL in link "
+	    "contexts");
+	ok(b.p != NULL && strstr(b.p, "LEAK") == NULL &&
+	    strstr(b.p, "{{secret}}") != NULL, "data is never re-expanded");
+	free(b.p);
+	json_decref(data);
+}
+
+/* 1 when rendering name fails with TEMPLATE and a message holding want. */
+static int
+bad(struct tmpl *t, const char *name, const char *want)
+{
+	struct buf	 b = { NULL, 0, 0, 0 };
+	enum panel_err	 rc;
+
+	rc = tmpl_render(t, name, NULL, buf_write, &b);
+	free(b.p);
+	if (rc == PANEL_ERR_TEMPLATE && strstr(tmpl_errmsg(t), want) != NULL)
+		return 1;
+	tap_diag("%s: %d %s", name, rc, tmpl_errmsg(t));
+	return 0;
+}
+
+static void
+test_errors(struct tmpl *t)
+{
+	struct buf	 b = { NULL, 0, 0, 0 };
+	json_t		*data;
+
+	ok(bad(t, "bad_unclosed", "bad_unclosed.html:2: unclosed {{#open}}"),
+	    "unclosed section");
+	ok(bad(t, "bad_mismatch", "bad_mismatch.html:2: unexpected {{/b}}"),
+	    "mismatched close");
+	ok(bad(t, "bad_filter", "bad_filter.html:1: unknown filter"),
+	    "unknown filter");
+	ok(bad(t, "bad_tag", "bad_tag.html:2: unclosed tag"), "unclosed tag");
+	ok(bad(t, "bad_name", "bad tag"), "space in a name");
+	ok(bad(t, "bad_stray", "unexpected {{/stray}}"), "stray close");
+	ok(bad(t, "bad_triple", "bad tag"), "filter inside triple braces");
+	ok(bad(t, "nosuch", "nosuch.html: No such file"), "missing template");
+	ok(bad(t, "../etc/passwd", "bad template name") &&
+	    bad(t, "a.b", "bad template name"), "names cannot leave the "
+	    "directory");
+	ok(bad(t, "loop", "partials nested too deep"), "partial recursion "
+	    "bounded");
+
+	data = json_loads(page_json, 0, NULL);
+	b.fail_at = 1;
+	ok(tmpl_render(t, "page", data, buf_write, &b) == PANEL_ERR_WRITE,
+	    "first write fails: WRITE");
+	free(b.p);
+	json_decref(data);
+	ok(tmpl_render(t, NULL, NULL, buf_write, &b) == PANEL_ERR_ARG,
+	    "no name: ARG");
+}
+
+static void
+test_big_and_cache(void)
+{
+	struct tmpl	*t = NULL;
+	struct buf	 b = { NULL, 0, 0, 0 };
+	json_t		*data, *arr;
+	char		 dir[] = "/tmp/t_tmpl.XXXXXX", path[300];
+	const char	*big = "{{#rows}}<tr><td>{{n}}</td></tr>\n{{/rows}}";
+	int		 i;
+
+	if (mkdtemp(dir) == NULL)
+		tap_bail("mkdtemp");
+	snprintf(path, sizeof(path), "%s/big.html", dir);
+	panel_write_file(path, big, strlen(big), 0644);
+	data = json_object();
+	arr = json_array();
+	for (i = 0; i < 1000; i++)
+		json_array_append_new(arr, json_pack("{s:i}", "n", i));
+	json_object_set_new(data, "rows", arr);
+	ok(tmpl_new(dir, &t) == PANEL_OK && tmpl_render(t, "big", data,
+	    buf_write, &b) == PANEL_OK, "1000 rows render");
+	ok(b.n == 1000 * 19 + 10 * 1 + 90 * 2 + 900 * 3 && b.calls > 1 &&
+	    b.calls < 20, "buffered: %zu bytes in %d writes", b.n, b.calls);
+	free(b.p);
+	memset(&b, 0, sizeof(b));
+	b.fail_at = 3;
+	ok(tmpl_render(t, "big", data, buf_write, &b) == PANEL_ERR_WRITE &&
+	    b.calls == 3, "a failing write stops the output");
+	free(b.p);
+	memset(&b, 0, sizeof(b));
+	/* Changed on disk: the cached parse is used for the process. */
+	panel_write_file(path, "changed", 7, 0644);
+	ok(tmpl_render(t, "big", data, buf_write, &b) == PANEL_OK &&
+	    strncmp(b.p, "<tr>", 4) == 0, "templates cached per handle");
+	free(b.p);
+	tmpl_free(t);
+	json_decref(data);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
+test_escapers(void)
+{
+	struct buf	 b = { NULL, 0, 0, 0 };
+
+	tmpl_escape_html("a&b<c>d\"e'f", buf_write, &b);
+	is_str(b.p, "a&amp;b&lt;c&gt;d&quot;e&#39;f", "html escape");
+	free(b.p);
+	memset(&b, 0, sizeof(b));
+	tmpl_escape_attr("a b=c\"d`e", buf_write, &b);
+	is_str(b.p, "a&#x20;b&#x3D;c&#x22;d&#x60;e", "attribute escape");
+	free(b.p);
+	memset(&b, 0, sizeof(b));
+	tmpl_escape_url("a b/c?d=é~", buf_write, &b);
+	is_str(b.p, "a%20b%2Fc%3Fd%3D%C3%A9~", "URL component escape");
+	free(b.p);
+	memset(&b, 0, sizeof(b));
+	ok(tmpl_escape_html("", buf_write, &b) == 0 && b.p == NULL,
+	    "empty writes nothing");
+}
+
+int
+main(void)
+{
+	struct tmpl	*t = NULL;
+
+	if (access(FIXTURES "/page.html", R_OK) != 0)
+		tap_bail("run from the top directory (" FIXTURES ")");
+	ok(tmpl_new(FIXTURES, &t) == PANEL_OK, "tmpl_new");
+	golden(t, "page", page_json);
+	golden(t, "xss", xss_json);
+	test_xss_spots(t);
+	test_errors(t);
+	golden(t, "page", page_json);	/* after errors, from the cache */
+	tmpl_free(t);
+	test_big_and_cache();
+	test_escapers();
+	return tap_done();
+}
