@@ -38,7 +38,8 @@ usage(void)
 	    "       acme-admin [-c conf] user role name admin|user\n"
 	    "       acme-admin [-c conf] user disable|enable name\n"
 	    "       acme-admin [-c conf] user list\n"
-	    "       acme-admin [-c conf] token create user [name]\n"
+	    "       acme-admin [-c conf] token create user [name] "
+	    "[--token-stdin]\n"
 	    "       acme-admin [-c conf] token revoke id\n"
 	    "       acme-admin [-c conf] token list user\n"
 	    "       acme-admin [-c conf] audit verify\n"
@@ -425,6 +426,20 @@ cmd_user(struct admin *a, int argc, char *argv[])
 	return EXIT_USAGE;
 }
 
+/* One line from f without its newline; the caller frees.  NULL if empty. */
+static char *
+read_token(FILE *f)
+{
+	char	 buf[256];
+	size_t	 n;
+
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		return NULL;
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	return n > 0 ? strdup(buf) : NULL;
+}
+
 static int
 token_create(struct admin *a, int argc, char *argv[])
 {
@@ -435,11 +450,20 @@ token_create(struct admin *a, int argc, char *argv[])
 	char			*tok = NULL;
 	int64_t			 id = 0;
 	enum panel_err		 rc;
-	int			 ret = 1;
+	int			 ret = 1, imported = 0;
 
 	memset(&v, 0, sizeof(v));
+	if (argc >= 2 && strcmp(argv[argc - 1], "--token-stdin") == 0) {
+		/* Take the token from stdin instead of making one. */
+		if ((tok = read_token(stdin)) == NULL) {
+			fprintf(stderr, "acme-admin: no token on stdin\n");
+			return 1;
+		}
+		argc--;
+		imported = 1;
+	}
 	if (argc < 1 || argc > 2)
-		return EXIT_USAGE;
+		goto usage;
 	if (argc == 2 && valid_field("name", argv[1], a->cfg, &v, &ve) !=
 	    PANEL_OK) {
 		fprintf(stderr, "acme-admin: token name: %s\n", ve.msg);
@@ -448,8 +472,13 @@ token_create(struct admin *a, int argc, char *argv[])
 	if (check_name(a, argv[0], name, sizeof(name)) == -1 ||
 	    find_user(a, name, &u) == -1)
 		goto out;
-	if ((rc = auth_token_create(a->st, u->id, v.s != NULL ? v.s : "cli",
-	    &tok, &id)) != PANEL_OK) {
+	if (imported)
+		rc = auth_token_import(a->st, u->id, v.s != NULL ? v.s : "cli",
+		    tok, &id);
+	else
+		rc = auth_token_create(a->st, u->id, v.s != NULL ? v.s : "cli",
+		    &tok, &id);
+	if (rc != PANEL_OK) {
 		db_error(a, "token create", rc);
 		audit(a, "token.create", NULL, AUDIT_FAIL, panel_strerror(rc));
 		goto out;
@@ -457,10 +486,15 @@ token_create(struct admin *a, int argc, char *argv[])
 	snprintf(obj, sizeof(obj), "token:%lld", (long long)id);
 	snprintf(detail, sizeof(detail), "for %s", name);
 	audit(a, "token.create", obj, AUDIT_OK, detail);
-	printf("%s\n", tok);
-	fprintf(stderr, "token %lld for %s; it is shown only this once\n",
-	    (long long)id, name);
+	if (!imported) {
+		printf("%s\n", tok);
+		fprintf(stderr, "token %lld for %s; it is shown only this "
+		    "once\n", (long long)id, name);
+	}
 	ret = 0;
+	goto out;
+usage:
+	ret = EXIT_USAGE;
 out:
 	if (tok != NULL) {
 		explicit_bzero(tok, strlen(tok));

@@ -601,24 +601,45 @@ auth_remote_user(struct store *st, const char *name, int create,
 	return err;
 }
 
+/* Stores the hash of token (and a short hint) for user_id. */
+static enum panel_err
+token_store(struct store *st, int64_t user_id, const char *name,
+    const char *token, int64_t *id)
+{
+	char		 hash[65], hint[16];
+
+	panel_sha256_hex(token, strlen(token), hash);
+	snprintf(hint, sizeof(hint), "%.9s\xe2\x80\xa6", token);
+	return store_token_add(st, user_id, name, hash, hint, time(NULL), id);
+}
+
 enum panel_err
 auth_token_create(struct store *st, int64_t user_id, const char *name,
     char **token, int64_t *id)
 {
 	enum panel_err	 err;
-	char		 hash[65], hint[16];
 
 	*token = NULL;
 	if ((err = panel_random_token(TOKEN_PREFIX, token)) != PANEL_OK)
 		return err;
-	panel_sha256_hex(*token, strlen(*token), hash);
-	snprintf(hint, sizeof(hint), "%.9s\xe2\x80\xa6", *token);
-	err = store_token_add(st, user_id, name, hash, hint, time(NULL), id);
-	if (err != PANEL_OK) {
+	if ((err = token_store(st, user_id, name, *token, id)) != PANEL_OK) {
 		crypt_wipe_free(*token, strlen(*token));
 		*token = NULL;
 	}
 	return err;
+}
+
+enum panel_err
+auth_token_import(struct store *st, int64_t user_id, const char *name,
+    const char *token, int64_t *id)
+{
+	size_t	 plen = strlen(TOKEN_PREFIX);
+
+	if (token == NULL || strncmp(token, TOKEN_PREFIX, plen) != 0 ||
+	    strlen(token + plen) != TOKEN_B64LEN ||
+	    !acme_b64url_valid(token + plen, TOKEN_B64LEN))
+		return PANEL_ERR_ARG;
+	return token_store(st, user_id, name, token, id);
 }
 
 int

@@ -509,6 +509,11 @@ enum panel_err	 auth_remote_user(struct store *st, const char *name,
  * and a short hint are stored.  Not audited (the caller's actor). */
 enum panel_err	 auth_token_create(struct store *st, int64_t user_id,
 		    const char *name, char **token, int64_t *id);
+/* Stores a token chosen elsewhere (the demo's ACME_ADMIN_TOKEN): it must
+ * have the form auth_token_create makes ("acme_" + 43 base64url), else
+ * PANEL_ERR_ARG; PANEL_ERR_EXISTS when it is already stored. */
+enum panel_err	 auth_token_import(struct store *st, int64_t user_id,
+		    const char *name, const char *token, int64_t *id);
 
 /* 1 when p is an admin. */
 int		 auth_is_admin(const struct auth_principal *p);

@@ -49,9 +49,25 @@ scrypt_lock = $PANEL_WORK/scrypt.lock
 EOC
 	ADMIN="$ACME_BUILD/bin/acme-admin -c $PANEL_CONF"
 	PANEL_ADMIN_PASSWORD=${ACME_ADMIN_PASSWORD:-admin-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')}
-	printf '%s\n' "$PANEL_ADMIN_PASSWORD" |
-	    $ADMIN user add admin --admin --password-stdin >/dev/null || return 1
-	PANEL_ADMIN_TOKEN=$($ADMIN token create admin tests) || return 1
+	# A kept database (the demo's var/) already has its admin: set the
+	# password again so the one printed is the one that works.
+	if ! printf '%s\n' "$PANEL_ADMIN_PASSWORD" |
+	    $ADMIN user add admin --admin --password-stdin >/dev/null 2>&1; then
+		printf '%s\n' "$PANEL_ADMIN_PASSWORD" |
+		    $ADMIN user passwd admin --password-stdin >/dev/null || return 1
+	fi
+	if [ -n "${ACME_ADMIN_TOKEN:-}" ]; then
+		# Already stored from an earlier start is fine too.
+		printf '%s\n' "$ACME_ADMIN_TOKEN" |
+		    $ADMIN token create admin preset --token-stdin 2>/dev/null ||
+		    echo "web.sh: ACME_ADMIN_TOKEN not stored now (kept from" \
+		    "an earlier start, or not of the form acme_ + 43" \
+		    "base64url characters)" >&2
+		PANEL_ADMIN_TOKEN=$ACME_ADMIN_TOKEN
+	else
+		PANEL_ADMIN_TOKEN=$($ADMIN token create admin tests 2>/dev/null) ||
+		    return 1
+	fi
 	cat > "$PANEL_WORK/lighttpd.conf" <<EOC
 server.document-root = "$PANEL_WORK/www"
 server.bind = "127.0.0.1"
