@@ -1,12 +1,18 @@
 #!/bin/sh
 # The demo behind `make run`.
 #
-# Stage 1: a local test CA.  Starts Debian's pebble with pebble-challtestsrv
-# as its DNS (every name resolves to 127.0.0.1) and http-01 responder,
-# keeps their TLS certificates, config and logs under var/ca/ (the HTTPS
-# trust anchor var/ca/ca.pem survives restarts; Pebble's own issuing roots
-# do not), prints what it started and waits.  Ctrl-C (or TERM) stops
+# A local test CA: Debian's pebble with pebble-challtestsrv as its DNS
+# (every name resolves to 127.0.0.1); its TLS certificates, config and
+# logs under var/ca/ (the HTTPS trust anchor var/ca/ca.pem survives
+# restarts; Pebble's own issuing roots do not).  The panel: lighttpd with
+# acme.fcgi on 127.0.0.1:$ACME_PANEL_PORT and on the port Pebble's
+# validator calls for http-01, the database and key-encryption key under
+# var/panel/.  acme-sweep every few seconds, when it is built.  Prints
+# the URL and the admin sign-in, then waits; Ctrl-C (or TERM) stops
 # everything it started.  Everything listens on 127.0.0.1.
+#
+# ACME_ADMIN_PASSWORD and ACME_ADMIN_TOKEN, when set, become the admin's
+# password and an API token.
 #
 # Ports (environment, defaults):
 #   ACME_PANEL_PORT=8080	the panel (lighttpd + acme.fcgi; later stage)
@@ -23,6 +29,8 @@
 set -eu
 cd "$(dirname "$0")/../.."
 . tests/lib/pebble.sh
+. tests/lib/web.sh
+ACME_BUILD=${ACME_BUILD:-build/rel}
 
 ACME_PANEL_PORT=${ACME_PANEL_PORT:-8080}
 ACME_CA_PORT=${ACME_CA_PORT:-14000}
@@ -52,7 +60,7 @@ for v in ACME_CA_PORT ACME_CA_MGMT_PORT ACME_HTTP01_PORT \
 		exit 1 ;;
 	esac
 	seen="$seen$p "
-	# The panel's port is only checked here; this stage does not use it.
+	# Each port must be free on 127.0.0.1.
 	if ! tests/lib/freeport -c "$p" >/dev/null; then
 		busy="$busy $v=$p"
 	fi
@@ -72,7 +80,9 @@ stop() {
 	[ "$stopping" = 1 ] && return 0
 	stopping=1
 	echo
-	echo "demo: stopping the local test CA"
+	echo "demo: stopping the panel, the sweep and the local test CA"
+	[ -n "${sweep_pid:-}" ] && kill "$sweep_pid" 2>/dev/null
+	panel_stop
 	case ${1:-0} in
 	129|130|143) pebble_stop 0 ;;	# asked to stop: no log tails
 	*) pebble_stop "${1:-0}" ;;
@@ -83,7 +93,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-if ! pebble_start dir="$state" \
+sweep_pid=
+if ! pebble_start dir="$state" own-http01 \
     acme-port="$ACME_CA_PORT" mgmt-port="$ACME_CA_MGMT_PORT" \
     http01-port="$ACME_HTTP01_PORT" tls-port="$ACME_TLSALPN01_PORT" \
     chall-port="$ACME_CHALL_PORT" dns-port="$ACME_DNS_PORT"; then
@@ -101,23 +112,46 @@ fi
 	done
 } >"$state/env"
 
+if ! panel_start dir="$ACME_VAR/panel" port="$ACME_PANEL_PORT"; then
+	echo "demo: the panel did not start; logs in $ACME_VAR/panel/" >&2
+	exit 1
+fi
+
+# The cron job, every few seconds instead of every few minutes.
+if [ -x "$ACME_BUILD/bin/acme-sweep" ]; then
+	(
+		while :; do
+			"$ACME_BUILD/bin/acme-sweep" -c "$PANEL_CONF" --once \
+			    >>"$ACME_VAR/panel/sweep.log" 2>&1
+			sleep 5
+		done
+	) &
+	sweep_pid=$!
+	sweep_line="every 5 s, log in $ACME_VAR/panel/sweep.log"
+else
+	sweep_line="not built yet"
+fi
+
 cat <<EOF
 
-libacme demo, stage 1: a local test CA (Pebble; test certificates only)
+acme-panel demo (test certificates from a local CA only)
 
-  ACME directory     $ACME_TEST_DIR   (preset "local-test-ca")
-  HTTPS trust        $ACME_TEST_CA
-  Pebble management  $ACME_TEST_PEBBLE_MGMT   (roots/0: the issuing root,
-                     regenerated at every start)
-  challtestsrv       $ACME_TEST_CHALL   (POST /add-http01, /set-txt, ...)
-  DNS                $ACME_TEST_DNS   (UDP+TCP: every name is 127.0.0.1)
-  http-01 answers    127.0.0.1:$ACME_TEST_HTTP01_PORT, served by pebble-challtestsrv
-  panel (next stage) http://127.0.0.1:$ACME_PANEL_PORT/acme (not started yet)
+  open               $PANEL_URL/acme
+  sign in            admin / $PANEL_ADMIN_PASSWORD
+  API token          $PANEL_ADMIN_TOKEN
+                     curl -H 'Accept: application/json' \\
+                          -H 'Authorization: Bearer $PANEL_ADMIN_TOKEN' $PANEL_URL/acme
 
-  started            pebble (pid $_pb_pebble_pid), pebble-challtestsrv (pid $_pb_chall_pid)
-  state and logs     $state/ (". $state/env" sets ACME_TEST_*)
+  try                add a CA account with "Local test CA", then order any
+                     names (every name resolves to this machine here) and
+                     answer http-01: this panel serves the answers itself
 
-  try: curl --cacert $ACME_TEST_CA $ACME_TEST_DIR
+  local test CA      $ACME_TEST_DIR   (Pebble; roots at
+                     $ACME_TEST_PEBBLE_MGMT/roots/0)
+  http-01 port       127.0.0.1:$ACME_TEST_HTTP01_PORT (lighttpd + acme.fcgi)
+  DNS                $ACME_TEST_DNS (challtestsrv; TXT via $ACME_TEST_CHALL)
+  acme-sweep         $sweep_line
+  state and logs     $ACME_VAR/ (config: $PANEL_CONF)
 
 Ctrl-C stops everything.
 EOF
