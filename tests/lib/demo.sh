@@ -28,9 +28,9 @@
 #				PEBBLE_VA_NOSLEEP=1 unless a sleep is asked for
 set -eu
 cd "$(dirname "$0")/../.."
+ACME_BUILD=${ACME_BUILD:-build/rel}	# what "make run" built
 . tests/lib/pebble.sh
 . tests/lib/web.sh
-ACME_BUILD=${ACME_BUILD:-build/rel}
 
 ACME_PANEL_PORT=${ACME_PANEL_PORT:-8080}
 ACME_CA_PORT=${ACME_CA_PORT:-14000}

@@ -11,7 +11,7 @@
 # PANEL_WORK, PANEL_ADMIN_PASSWORD, PANEL_ADMIN_TOKEN, ADMIN (acme-admin
 # command with -c).
 
-ACME_BUILD=${ACME_BUILD:-build/asan}
+ACME_BUILD=${ACME_BUILD:-build/asan}	# the demo sets build/rel first
 _pw_pid=
 
 panel_start() {
@@ -103,6 +103,14 @@ EOC
 panel_stop() {
 	[ -n "$_pw_pid" ] || return 0
 	kill -TERM "$_pw_pid" 2>/dev/null || true
+	# lighttpd stops its FastCGI children before it exits; give it up to
+	# 5 s (wait alone returns at once inside a signal trap under dash).
+	_pw_n=0
+	while kill -0 "$_pw_pid" 2>/dev/null && [ "$_pw_n" -lt 50 ]; do
+		sleep 0.1
+		_pw_n=$((_pw_n + 1))
+	done
+	kill -KILL "$_pw_pid" 2>/dev/null || true
 	wait "$_pw_pid" 2>/dev/null || true
 	_pw_pid=
 }
