@@ -448,6 +448,7 @@ acme_cert_download(struct acme_ctx *ctx, const char *url,
 	struct http_resp	 resp, alt;
 	char			*tmp;
 	size_t			 i;
+	unsigned long long	 deadline;
 	enum acme_err		 rc;
 
 	if (ctx == NULL || url == NULL || pem == NULL || len == NULL)
@@ -458,9 +459,12 @@ acme_cert_download(struct acme_ctx *ctx, const char *url,
 	memset(&alt, 0, sizeof(alt));
 	if ((rc = cert_fetch(ctx, url, &resp)) != ACME_OK)
 		goto out;
+	/* Alternates together get one more transfer timeout, not one
+	 * each: a CA listing many slow alternates cannot hold us. */
+	deadline = mono_ms() + (unsigned long long)ctx->timeout_ms;
 	if (issuer_cn != NULL && !cert_top_is(resp.body, resp.len,
 	    issuer_cn)) {
-		for (i = 0; i < resp.nalt; i++) {
+		for (i = 0; i < resp.nalt && mono_ms() < deadline; i++) {
 			if (cert_fetch(ctx, resp.alternates[i], &alt) ==
 			    ACME_OK && cert_top_is(alt.body, alt.len,
 			    issuer_cn)) {
