@@ -58,6 +58,8 @@ enum stmt {
 	ST_CERT_EXPIRING,
 	/* dashboard */
 	ST_DASH_COUNTS,
+	/* the guard in front of the CA's rate limits (store_guard.c) */
+	ST_GUARD_CERT_COUNT, ST_GUARD_CERT_NTH, ST_GUARD_AUTHZ_FAILS,
 	/* billing, alerts, sweep runs */
 	ST_BILL_ADD, ST_BILL_GET, ST_BILL_SET,
 	ST_ALERT_CLAIM, ST_ALERT_UNCLAIM, ST_ALERT_RECENT,

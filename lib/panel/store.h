@@ -654,4 +654,44 @@ enum panel_err	 store_sweep_finish(struct store *st, int64_t id, int ok,
 enum panel_err	 store_sweep_last(struct store *st, struct store_sweep **out);
 void		 store_sweep_free(struct store_sweep *s);
 
+/* ------------------------------------------------------------------ */
+/* The local guard in front of the CA's rate limits (store_guard.c).  */
+/*
+ * names (n of them) are the order's names as validated: n >= 1 and none
+ * NULL or empty, else PANEL_ERR_ARG.  Sets of names are compared through
+ * a canonical form (lower-cased, without duplicates, sorted), so the
+ * order of names in a request or a row does not matter.
+ */
+
+/*
+ * *count gets the number of certificates issued (created) at or after
+ * since for exactly the same set of names, in any order, by the CA whose
+ * directory URL is ca_url (through the certificate's account), counted
+ * over every owner's: the CA counts per set of names, not per user.
+ * Revoked and replaced certificates count too.
+ */
+enum panel_err	 store_cert_count_names(struct store *st,
+		    char *const *names, size_t n, const char *ca_url,
+		    int64_t since, int64_t *count);
+/*
+ * Among the certificates store_cert_count_names counts, the issue time of
+ * the nth newest (0: the newest) in *created: with a limit of L a week,
+ * the (L-1)th's time plus a week is when the next one should pass.
+ * PANEL_ERR_NOTFOUND when there are not that many.
+ */
+enum panel_err	 store_cert_names_nth(struct store *st,
+		    char *const *names, size_t n, const char *ca_url,
+		    int64_t since, unsigned nth, int64_t *created);
+/*
+ * *count gets the number of authorizations of account_id's orders for
+ * any of names (exact identifiers: "*.example.com" for a wildcard) that
+ * are invalid (failed validation) and were last updated at or after
+ * since.  An authorization of the CA stored under several orders counts
+ * once.
+ * Call it with one name for a per-name count.
+ */
+enum panel_err	 store_authz_failures(struct store *st, int64_t account_id,
+		    char *const *names, size_t n, int64_t since,
+		    int64_t *count);
+
 #endif /* !PANEL_STORE_H */

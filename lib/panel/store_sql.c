@@ -41,6 +41,22 @@
 			"c.created"
 #define CERT_COLS	CERT_HEAD "c.chain_pem, c.key_enc" CERT_TAIL
 #define CERT_LCOLS	CERT_HEAD "NULL, NULL" CERT_TAIL
+/*
+ * The canonical form of a JSON array of names p (a parameter or a
+ * column): lower-cased, without duplicates, sorted, as a JSON array.
+ * certificates.names_key holds it (sql/0004_guard.sql fills the older
+ * rows with the same expression).  LIMIT -1 keeps the ORDER BY of the
+ * subquery, which json_group_array follows.
+ */
+#define NAMES_KEY(p)	"(SELECT json_group_array(v) FROM (SELECT " \
+			"DISTINCT lower(value) AS v FROM json_each(" p ") " \
+			"ORDER BY v LIMIT -1))"
+/* Certificates for exactly the names ?1 (JSON array) issued by the CA
+ * ?2 (directory URL, through the account) since ?3, every owner's. */
+#define GUARD_CERTS	" FROM certificates c JOIN accounts a ON " \
+			"a.id = c.account_id WHERE c.names_key = " \
+			NAMES_KEY("?1") " AND a.ca_url = ?2 " \
+			"AND c.created >= ?3"
 #define AUDIT_COLS	"id, at, actor, ip, action, object, result, " \
 			"detail, prev_hash, hash"
 #define BILL_COLS	"id, certificate_id, cycle, idem_key, state, " \
@@ -212,8 +228,9 @@ static const char *const sql[] = {
 
 	[ST_CERT_ADD] = "INSERT INTO certificates (order_id, owner, "
 	    "account_id, serial, not_before, not_after, domains, chain_pem, "
-	    "key_enc, ari_id, renew_at, created, updated) VALUES (?1, ?2, "
-	    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+	    "key_enc, ari_id, renew_at, created, updated, names_key) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, "
+	    NAMES_KEY("?7") ")",
 	[ST_CERT_GET] = "SELECT " CERT_COLS " FROM certificates c "
 	    "WHERE c.id = ?1 AND (?2 = 0 OR c.owner = ?2)",
 	[ST_CERT_BY_ORDER] = "SELECT " CERT_COLS " FROM certificates c "
@@ -258,6 +275,19 @@ static const char *const sql[] = {
 	    "AND (?1 = 0 OR owner = ?1)), "
 	    "(SELECT count(*) FROM certificates WHERE status = 'valid' "
 	    "AND not_after < ?2 AND (?1 = 0 OR owner = ?1))",
+
+	/* ?1 names (JSON array), ?2 CA directory URL, ?3 since; ?4: rows
+	 * to skip, newest first. */
+	[ST_GUARD_CERT_COUNT] = "SELECT count(*)" GUARD_CERTS,
+	[ST_GUARD_CERT_NTH] = "SELECT c.created" GUARD_CERTS
+	    " ORDER BY c.created DESC, c.id DESC LIMIT 1 OFFSET ?4",
+	/* ?1 account, ?2 names (JSON array), ?3 since.  One authorization
+	 * of the CA may be stored under several orders: counted once. */
+	[ST_GUARD_AUTHZ_FAILS] = "SELECT count(DISTINCT a.url) "
+	    "FROM authorizations a JOIN orders o ON o.id = a.order_id "
+	    "WHERE a.status = 'invalid' AND a.updated >= ?3 "
+	    "AND a.identifier IN (SELECT value FROM json_each(?2)) "
+	    "AND o.account_id = ?1",
 
 	[ST_BILL_ADD] = "INSERT INTO billing_intents (certificate_id, cycle, "
 	    "idem_key, state, created, updated) VALUES (?1, ?2, ?3, "

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "panel.h"
+#include "panel_priv.h"	/* store_sql(): the guard's query plans */
 #include "tap.h"
 
 static char	 dir[] = "/tmp/t_store.XXXXXX";
@@ -63,8 +64,8 @@ test_migrations(void)
 	size_t		 i;
 
 	ok(store_open(dbpath, &st) == PANEL_OK, "open creates the database");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 3 &&
-	    store_schema_latest() == 3, "user_version is 3 after migrations");
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 4 &&
+	    store_schema_latest() == 4, "user_version is 4 after migrations");
 	ok(stat(dbpath, &sb) == 0 && (sb.st_mode & 077) == 0,
 	    "database file is 0600");
 	for (n = 1; n <= store_schema_latest(); n++) {
@@ -86,19 +87,19 @@ test_migrations(void)
 	    "every sql/ migration is built in (rebuild store.o after adding "
 	    "one)");
 	globfree(&g);
-	ok(store_migration_sql(0) == NULL && store_migration_sql(4) == NULL,
+	ok(store_migration_sql(0) == NULL && store_migration_sql(5) == NULL,
 	    "no migration outside 1..latest");
 	store_close(st);
 	st = NULL;
 	ok(store_open(dbpath, &st) == PANEL_OK, "reopen");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 3,
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 4,
 	    "reopening is idempotent");
 	ok(store_durable(st, 1) == PANEL_OK && store_durable(st, 0) ==
 	    PANEL_OK, "synchronous FULL and back");
 	store_close(st);
 
 	db = raw_open(dbpath);
-	is_int(raw_int(db, "PRAGMA user_version"), 3, "raw user_version");
+	is_int(raw_int(db, "PRAGMA user_version"), 4, "raw user_version");
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM "
 		    "sqlite_schema WHERE type = 'table' AND name = '%s'",
@@ -112,6 +113,9 @@ test_migrations(void)
 	    "type = 'index' AND name IN ('orders_owner_status', "
 	    "'audit_actor', 'certificates_not_after', "
 	    "'challenges_token')") == 4, "listing indexes exist");
+	ok(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE "
+	    "type = 'index' AND name IN ('certificates_names', "
+	    "'authorizations_failed')") == 2, "guard indexes exist");
 	sqlite3_close(db);
 
 	/* A database from the future is refused. */
@@ -639,6 +643,336 @@ test_certs(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
 	store_sweep_free(sw);
 }
 
+/* ------------------------------------------------------------------ */
+/* The rate-limit guard's queries (store_guard.c), in a database of
+ * their own so that the counts above stay as they are.                */
+
+#define CA1	"https://ca-one.example/dir"
+#define CA2	"https://ca-two.example/dir"
+#define S(x)	((char[]){ x })	/* a writable string, as the structs want */
+
+/* Removes a database file with its WAL and shared-memory files. */
+static void
+unlink_db(const char *path)
+{
+	const char	*suffix[] = { "", "-wal", "-shm" };
+	char		 p[320];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+		unlink(p);
+	}
+}
+
+static int64_t
+guard_account(struct store *st, int64_t owner, const char *ca_url)
+{
+	struct store_account	 a;
+	char			 url[128];
+	int64_t			 id = 0;
+
+	memset(&a, 0, sizeof(a));
+	snprintf(url, sizeof(url), "%s", ca_url);
+	a.owner = owner;
+	a.ca_url = url;
+	a.key_type = ACME_KEY_EC256;
+	a.status = STORE_ACC_VALID;
+	if (store_account_add(st, &a, 100, &id) != PANEL_OK)
+		tap_diag("account add: %s", store_errmsg(st));
+	return id;
+}
+
+/* A certificate of account acct (owner owner) for the NULL-terminated
+ * names, issued at created. */
+static void
+guard_cert(struct store *st, int64_t owner, int64_t acct, int64_t created,
+    char *const *names)
+{
+	struct store_cert	 c;
+	char			 serial[32], *doms[8];
+	static int		 nserial;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(serial, sizeof(serial), "%04x", ++nserial);
+	c.owner = owner;
+	c.account_id = acct;
+	c.serial = serial;
+	c.not_before = created;
+	c.not_after = created + 90 * 86400;
+	for (; c.ndomains < 8 && names[c.ndomains] != NULL; c.ndomains++)
+		doms[c.ndomains] = names[c.ndomains];
+	c.domains = doms;
+	c.chain_pem = (char[]){ "-----BEGIN CERTIFICATE-----\n" };
+	if (store_cert_add(st, &c, created, NULL) != PANEL_OK)
+		tap_diag("cert add: %s", store_errmsg(st));
+}
+
+/*
+ * An order of account acct with one authorization per identifier,
+ * authorization URLs "https://ca/authz/" urls[i], all added at 100 and
+ * then set to status st_[i] at when[i].
+ */
+static void
+guard_order(struct store *st, int64_t owner, int64_t acct, size_t n,
+    char *const *ids, const char *const *urls,
+    const enum acme_status *st_, const int64_t *when)
+{
+	struct store_order	 o, *g = NULL;
+	struct store_authz	 a[4];
+	char			 url[4][64];
+	char			*doms[4];
+	int64_t			 id = 0;
+	size_t			 i, k;
+
+	memset(&o, 0, sizeof(o));
+	memset(a, 0, sizeof(a));
+	for (i = 0; i < n && i < 4; i++) {
+		snprintf(url[i], sizeof(url[i]), "https://ca/authz/%s",
+		    urls[i]);
+		doms[i] = ids[i];
+		a[i].url = url[i];
+		a[i].ident_type = ACME_ID_DNS;
+		a[i].identifier = ids[i];
+		a[i].wildcard = strncmp(ids[i], "*.", 2) == 0;
+		a[i].status = ACME_S_PENDING;
+	}
+	o.owner = owner;
+	o.account_id = acct;
+	o.status = STORE_ORD_PENDING;
+	o.domains = doms;
+	o.ndomains = i;
+	o.key_type = ACME_KEY_EC256;
+	o.challenge_type = ACME_CH_DNS01;
+	o.authz = a;
+	o.nauthz = i;
+	if (store_order_add(st, &o, 100, &id) != PANEL_OK ||
+	    store_order_get(st, id, 0, &g) != PANEL_OK) {
+		tap_diag("order add: %s", store_errmsg(st));
+		return;
+	}
+	for (k = 0; k < g->nauthz; k++)
+		for (i = 0; i < n; i++)
+			if (strcmp(g->authz[k].url, url[i]) == 0)
+				store_authz_set_status(st, g->authz[k].id,
+				    st_[i], 0, st_[i] == ACME_S_INVALID ?
+				    "{\"type\":\"unauthorized\"}" : NULL,
+				    when[i]);
+	store_order_free(g);
+}
+
+/* 1 when the query plan of statement id names index. */
+static int
+plan_uses(sqlite3 *db, enum stmt id, const char *index)
+{
+	sqlite3_stmt	*s = NULL;
+	char		 q[4096];
+	const char	*d;
+	int		 found = 0;
+
+	snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", store_sql(id));
+	if (sqlite3_prepare_v2(db, q, -1, &s, NULL) != SQLITE_OK) {
+		tap_diag("plan: %s", sqlite3_errmsg(db));
+		return 0;
+	}
+	while (sqlite3_step(s) == SQLITE_ROW)
+		if ((d = (const char *)sqlite3_column_text(s, 3)) != NULL &&
+		    strstr(d, index) != NULL)
+			found = 1;
+	sqlite3_finalize(s);
+	return found;
+}
+
+static void
+test_guard_certs(struct store *st, int64_t alice, int64_t bob)
+{
+	char		*ab[] = { S("a.example"), S("b.example"), NULL };
+	char		*ba[] = { S("b.example"), S("a.example"), NULL };
+	char		*a_only[] = { S("a.example"), NULL };
+	char		*abc[] = { S("a.example"), S("b.example"),
+	    S("c.example"), NULL };
+	char		*wild[] = { S("*.a.example"), S("b.example"), NULL };
+	char		*q[] = { S("a.example"), S("b.example") };
+	char		*rq[] = { S("B.Example"), S("a.example"),
+	    S("b.example") };
+	char		*wq[] = { S("b.example"), S("*.a.example") };
+	int64_t		 a1, a2, b1, c2, n = -1, at = -1;
+
+	a1 = guard_account(st, alice, CA1);
+	a2 = guard_account(st, alice, CA1);
+	b1 = guard_account(st, bob, CA1);
+	c2 = guard_account(st, alice, CA2);
+	ok(a1 > 0 && a2 > 0 && b1 > 0 && c2 > 0, "guard: accounts");
+
+	ok(store_cert_count_names(st, q, 2, CA1, 0, &n) == PANEL_OK && n == 0,
+	    "no certificates yet: 0");
+	guard_cert(st, alice, a1, 1000, ab);
+	guard_cert(st, alice, a2, 2000, ab);	/* another account, same CA */
+	guard_cert(st, bob, b1, 3000, ba);	/* another owner, other order */
+	guard_cert(st, alice, a1, 3500, a_only);	/* subset */
+	guard_cert(st, alice, a1, 3600, abc);		/* superset */
+	guard_cert(st, alice, c2, 3700, ab);		/* another CA */
+	guard_cert(st, alice, a1, 3800, wild);
+
+	ok(store_cert_count_names(st, q, 2, CA1, 0, &n) == PANEL_OK && n == 3,
+	    "same names, same CA: every account and owner, any order");
+	ok(store_cert_count_names(st, q, 2, CA1, 1500, &n) == PANEL_OK &&
+	    n == 2, "only certificates issued since the window start");
+	ok(store_cert_count_names(st, q, 2, CA1, 3001, &n) == PANEL_OK &&
+	    n == 0, "window after the last one: 0");
+	ok(store_cert_count_names(st, q, 1, CA1, 0, &n) == PANEL_OK && n == 1,
+	    "a subset of the names is another set");
+	ok(store_cert_count_names(st, q, 2, CA2, 0, &n) == PANEL_OK && n == 1,
+	    "the other CA counts its own");
+	ok(store_cert_count_names(st, q, 2, "https://ca-three/dir", 0, &n) ==
+	    PANEL_OK && n == 0, "unknown CA: 0");
+	ok(store_cert_count_names(st, rq, 3, CA1, 0, &n) == PANEL_OK && n == 3,
+	    "query names: case and duplicates do not matter");
+	ok(store_cert_count_names(st, wq, 2, CA1, 0, &n) == PANEL_OK && n == 1,
+	    "a wildcard is its own name");
+
+	ok(store_cert_names_nth(st, q, 2, CA1, 0, 0, &at) == PANEL_OK &&
+	    at == 3000, "newest issue time");
+	ok(store_cert_names_nth(st, q, 2, CA1, 0, 2, &at) == PANEL_OK &&
+	    at == 1000, "third newest issue time");
+	ok(store_cert_names_nth(st, q, 2, CA1, 0, 3, &at) ==
+	    PANEL_ERR_NOTFOUND && at == 0, "fewer than nth+1: NOTFOUND");
+	ok(store_cert_names_nth(st, q, 2, CA1, 1500, 1, &at) == PANEL_OK &&
+	    at == 2000, "nth inside the window");
+
+	ok(store_cert_count_names(st, q, 0, CA1, 0, &n) == PANEL_ERR_ARG &&
+	    store_cert_count_names(st, q, 2, NULL, 0, &n) == PANEL_ERR_ARG &&
+	    store_cert_names_nth(st, NULL, 1, CA1, 0, 0, &at) ==
+	    PANEL_ERR_ARG, "no names or no CA: ARG");
+}
+
+static void
+test_guard_authz(struct store *st, int64_t alice, int64_t bob)
+{
+	char *const	 ids1[] = { S("fail.example"), S("ok.example"),
+	    S("slow.example") };
+	const char *const urls1[] = { "1", "2", "3" };
+	const enum acme_status st1[] = { ACME_S_INVALID, ACME_S_VALID,
+	    ACME_S_PENDING };
+	const int64_t w1[] = { 5000, 5000, 5000 };
+	char *const	 ids2[] = { S("fail.example"), S("*.fail.example") };
+	const char *const urls2[] = { "4", "5" };
+	const enum acme_status st2[] = { ACME_S_INVALID, ACME_S_INVALID };
+	const int64_t w2[] = { 5100, 5200 };
+	/* The CA handed authorization 4 to a second order too. */
+	char *const	 ids3[] = { S("fail.example") };
+	const char *const urls3[] = { "4" };
+	const enum acme_status st3[] = { ACME_S_INVALID };
+	const int64_t w3[] = { 5100 };
+	const char *const urls4[] = { "6" };
+	const int64_t w4[] = { 5300 };
+	char		*f[] = { S("fail.example") };
+	char		*fw[] = { S("fail.example"), S("*.fail.example"),
+	    S("ok.example") };
+	char		*o[] = { S("ok.example"), S("slow.example") };
+	int64_t		 acc, other, n = -1;
+
+	acc = guard_account(st, alice, CA1);
+	other = guard_account(st, bob, CA1);
+	ok(store_authz_failures(st, acc, f, 1, 0, &n) == PANEL_OK && n == 0,
+	    "no failures yet: 0");
+	guard_order(st, alice, acc, 3, ids1, urls1, st1, w1);
+	guard_order(st, alice, acc, 2, ids2, urls2, st2, w2);
+	guard_order(st, alice, acc, 1, ids3, urls3, st3, w3);
+	guard_order(st, bob, other, 1, ids3, urls4, st3, w4);
+
+	ok(store_authz_failures(st, acc, f, 1, 4000, &n) == PANEL_OK && n == 2,
+	    "invalid authorizations of the name, one CA authorization in "
+	    "two orders counted once");
+	ok(store_authz_failures(st, acc, f, 1, 5050, &n) == PANEL_OK && n == 1,
+	    "only failures inside the window");
+	ok(store_authz_failures(st, acc, fw, 3, 4000, &n) == PANEL_OK &&
+	    n == 3, "any of several names (the wildcard is its own)");
+	ok(store_authz_failures(st, acc, o, 2, 0, &n) == PANEL_OK && n == 0,
+	    "valid and pending authorizations are no failures");
+	ok(store_authz_failures(st, other, f, 1, 0, &n) == PANEL_OK &&
+	    n == 1, "another account counts its own");
+	ok(store_authz_failures(st, acc, f, 1, 6000, &n) == PANEL_OK &&
+	    n == 0, "window after the last failure: 0");
+	ok(store_authz_failures(st, acc, f, 0, 0, &n) == PANEL_ERR_ARG,
+	    "no names: ARG");
+}
+
+/* A database made by the program before 0004, with certificates in it:
+ * the migration fills their names_key. */
+static void
+test_guard_migration(void)
+{
+	struct store	*st = NULL;
+	sqlite3		*db;
+	char		 path[300], *q[] = { S("y.example"), S("x.example") };
+	int64_t		 n = -1;
+	int		 i, rc = SQLITE_OK;
+
+	snprintf(path, sizeof(path), "%s/v3.db", dir);
+	db = raw_open(path);
+	for (i = 1; i <= 3 && rc == SQLITE_OK; i++)
+		rc = sqlite3_exec(db, store_migration_sql(i), NULL, NULL,
+		    NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db,
+		    "INSERT INTO users (id, name, created, updated) "
+		    "VALUES (1, 'old', 1, 1);"
+		    "INSERT INTO accounts (id, owner, ca_url, key_type, "
+		    "created, updated) VALUES (1, 1, '" CA1 "', 'ec-256', 1, 1);"
+		    "INSERT INTO certificates (owner, account_id, serial, "
+		    "not_before, not_after, domains, chain_pem, created, "
+		    "updated) VALUES "
+		    "(1, 1, '01', 1, 2, '[\"x.example\",\"Y.example\"]', "
+		    "'', 10, 10), "
+		    "(1, 1, '02', 1, 2, '[\"y.example\",\"x.example\"]', "
+		    "'', 20, 20), "
+		    "(1, 1, '03', 1, 2, '[\"x.example\"]', '', 30, 30);",
+		    NULL, NULL, NULL);
+	ok(rc == SQLITE_OK && raw_int(db, "PRAGMA user_version") == 3,
+	    "a version 3 database with certificates: %s",
+	    sqlite3_errmsg(db));
+	sqlite3_close(db);
+	ok(store_open(path, &st) == PANEL_OK, "migrated to 4");
+	ok(st != NULL && store_cert_count_names(st, q, 2, CA1, 0, &n) ==
+	    PANEL_OK && n == 2, "older certificates are found by their "
+	    "names");
+	store_close(st);
+	db = raw_open(path);
+	is_int(raw_int(db, "SELECT count(*) FROM certificates WHERE "
+	    "names_key IS NULL"), 0, "every names_key filled");
+	sqlite3_close(db);
+	unlink_db(path);
+}
+
+static void
+test_guard(void)
+{
+	struct store	*st = NULL;
+	sqlite3		*db;
+	char		 path[300];
+	int64_t		 alice = 0, bob = 0;
+
+	snprintf(path, sizeof(path), "%s/guard.db", dir);
+	if (store_open(path, &st) != PANEL_OK)
+		tap_bail("store_open %s", path);
+	store_user_add(st, "alice", NULL, PANEL_ROLE_USER, &alice);
+	store_user_add(st, "bob", NULL, PANEL_ROLE_USER, &bob);
+	test_guard_certs(st, alice, bob);
+	test_guard_authz(st, alice, bob);
+	store_close(st);
+
+	db = raw_open(path);
+	ok(plan_uses(db, ST_GUARD_CERT_COUNT, "certificates_names") &&
+	    plan_uses(db, ST_GUARD_CERT_NTH, "certificates_names"),
+	    "certificate counts search certificates_names");
+	ok(plan_uses(db, ST_GUARD_AUTHZ_FAILS, "authorizations_failed"),
+	    "failure counts search authorizations_failed");
+	sqlite3_close(db);
+	unlink_db(path);
+	test_guard_migration();
+}
+
 static void
 test_two_connections(struct store *st)
 {
@@ -695,6 +1029,7 @@ main(void)
 	test_orders(st, alice, bob, aacc, bacc, &oid);
 	test_certs(st, alice, bob, aacc, oid);
 	test_two_connections(st);
+	test_guard();
 	ok(strcmp(panel_strerror(PANEL_ERR_STALE), "lease lost") == 0 &&
 	    strcmp(panel_strerror((enum panel_err)99), "unknown error") == 0,
 	    "panel_strerror");
