@@ -39,91 +39,6 @@ struct acc_form {
 	int		 tos;
 };
 
-/*
- * valid_field() for field; when valid.c's table does not know field,
- * the validator of alias (same kind) is used and the error still names
- * field.  Returns PANEL_OK, PANEL_ERR_INVALID (ve filled) or another
- * error (unknown field: a programming error).
- */
-static enum panel_err
-check_field(struct rq *rq, const char *field, const char *alias,
-    const char *input, struct valid_value *v, struct valid_error *ve)
-{
-	enum panel_err	 pe;
-
-	memset(v, 0, sizeof(*v));
-	memset(ve, 0, sizeof(*ve));
-	pe = valid_field(field, input, rq->pn->cfg, v, ve);
-	if (pe == PANEL_ERR_ARG && alias != NULL) {
-		valid_value_clear(v);
-		memset(v, 0, sizeof(*v));
-		pe = valid_field(alias, input, rq->pn->cfg, v, ve);
-	}
-	if (pe == PANEL_ERR_INVALID) {
-		ve->field = field;
-		if (ve->msg[0] == '\0')
-			snprintf(ve->msg, sizeof(ve->msg), "This value is "
-			    "not accepted.");
-	} else if (pe != PANEL_OK)
-		fprintf(stderr, "acme.fcgi: valid_field %s: %s\n", field,
-		    panel_strerror(pe));
-	return pe;
-}
-
-/* 1 when s is NULL or only white space. */
-static int
-blank(const char *s)
-{
-	if (s == NULL)
-		return 1;
-	for (; *s != '\0'; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
-			return 0;
-	return 1;
-}
-
-/*
- * Answers a store failure: 404 for NOTFOUND (someone else's row looks
- * exactly like a missing one; the attempt is audited as a denial), 503
- * when busy, else 500.
- */
-static void
-store_fail(struct rq *rq, enum panel_err pe, const char *what)
-{
-	if (pe == PANEL_ERR_NOTFOUND) {
-		page_audit(rq, "access", rq->req->path, "denied",
-		    "no such object for this user");
-		page_error(rq, 404, "not_found", what, NULL);
-	}
-	else if (pe == PANEL_ERR_BUSY)
-		page_error(rq, 503, "busy", "The panel is busy. Try again "
-		    "in a moment.", NULL);
-	else {
-		fprintf(stderr, "acme.fcgi: store: %s: %s\n",
-		    panel_strerror(pe), store_errmsg(rq->pn->st));
-		page_error(rq, 500, "internal", "The database could not be "
-		    "read or written.", NULL);
-	}
-}
-
-/* UTC time for pages ("2025-01-31 12:00") or the API (ISO 8601). */
-static json_t *
-time_json(int64_t t, int iso)
-{
-	char		 buf[32];
-	struct tm	 tm;
-	time_t		 tt = (time_t)t;
-
-	if (t <= 0)
-		return json_null();
-	if (iso)
-		return json_string(panel_time_iso(tt, buf));
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M", &tm) == 0)
-		return json_null();
-	return json_string(buf);
-}
-
 /* The key type options, with sel selected. */
 static json_t *
 keytypes_json(enum acme_keytype sel)
@@ -230,8 +145,8 @@ account_json(const struct store_account *a)
 	    "kid", a->kid,
 	    "contact", c,
 	    "key_type", acme_keytype_name(a->key_type),
-	    "created", time_json(a->created, 1),
-	    "updated", time_json(a->updated, 1),
+	    "created", page_time(a->created, 1),
+	    "updated", page_time(a->updated, 1),
 	    "ca_name", name,
 	    "email", acc_email(a),
 	    "tos_agreed", a->tos_agreed);
@@ -260,7 +175,7 @@ account_page(const struct store_account *a)
 	    "kid", a->kid != NULL ? a->kid : "",
 	    "email", acc_email(a),
 	    "key_type", acme_keytype_name(a->key_type),
-	    "created", time_json(a->created, 0),
+	    "created", page_time(a->created, 0),
 	    "active", a->status == STORE_ACC_VALID);
 	if (o != NULL)
 		acc_problem(a->error, o);
@@ -277,7 +192,7 @@ account_reply(struct rq *rq, int status, int64_t id)
 
 	if ((pe = store_account_get(rq->pn->st, id, auth_owner(rq->user),
 	    &a)) != PANEL_OK) {
-		store_fail(rq, pe, "No such CA account.");
+		page_store_fail(rq, pe, "No such CA account.");
 		return;
 	}
 	snprintf(loc, sizeof(loc), "/acme/accounts/%lld", (long long)id);
@@ -315,7 +230,7 @@ accounts_list(struct rq *rq)
 
 	if ((pe = store_account_list(rq->pn->st, auth_owner(rq->user),
 	    &l)) != PANEL_OK) {
-		store_fail(rq, pe, "No accounts.");
+		page_store_fail(rq, pe, "No accounts.");
 		return;
 	}
 	if ((arr = json_array()) == NULL)
@@ -394,7 +309,7 @@ form_data(struct rq *rq, const struct acc_form *f)
 	    "f_eab_kid", f->eab_kid != NULL ? f->eab_kid : "",
 	    /* A secret, like a password: never written back into a page. */
 	    "f_eab_hmac", "",
-	    "show_eab", eab || !blank(f->eab_kid) || !blank(f->eab_hmac),
+	    "show_eab", eab || !page_blank(f->eab_kid) || !page_blank(f->eab_hmac),
 	    "f_tos_agreed", f->tos);
 	return d;
 }
@@ -470,8 +385,8 @@ accounts_create(struct rq *rq)
 	contact = req_field(rq->req, "contact");
 
 	/* tos_agreed first: the form shows the checkbox kept. */
-	if (!blank(req_field(rq->req, "tos_agreed"))) {
-		pe = check_field(rq, "tos_agreed", "auto",
+	if (!page_blank(req_field(rq->req, "tos_agreed"))) {
+		pe = page_check(rq, "tos_agreed", "auto",
 		    req_field(rq->req, "tos_agreed"), &vt, &err);
 		if (pe == PANEL_ERR_INVALID) {
 			create_refuse(rq, &f, err.field, err.msg);
@@ -483,20 +398,20 @@ accounts_create(struct rq *rq)
 
 	/* The CA: a preset key, "custom" with custom_url, or a URL. */
 	server = f.server;
-	if (blank(server)) {
+	if (page_blank(server)) {
 		create_refuse(rq, &f, "acme_server", "Choose a certificate "
 		    "authority.");
 		goto out;
 	}
 	if (strcmp(server, SERVER_CUSTOM) == 0) {
-		if (blank(f.custom_url)) {
+		if (page_blank(f.custom_url)) {
 			create_refuse(rq, &f, "acme_server", "Enter the "
 			    "directory URL of the other ACME CA (https://...).");
 			goto out;
 		}
 		server = f.custom_url;
 	}
-	if ((pe = check_field(rq, "acme_server", NULL, server, &vs, &err)) ==
+	if ((pe = page_check(rq, "acme_server", NULL, server, &vs, &err)) ==
 	    PANEL_ERR_INVALID) {
 		create_refuse(rq, &f, "acme_server", err.msg);
 		goto out;
@@ -511,27 +426,27 @@ accounts_create(struct rq *rq)
 	}
 
 	/* Contact: email (form) or contact[] (API); one address. */
-	if (blank(f.email) && !blank(contact)) {
+	if (page_blank(f.email) && !page_blank(contact)) {
 		if ((line = strdup(contact)) == NULL)
 			goto oom;
 		for (p = strtok_r(line, "\n", &save); p != NULL;
 		    p = strtok_r(NULL, "\n", &save)) {
-			if (blank(p))
+			if (page_blank(p))
 				continue;
 			if (vc.s != NULL) {
 				create_refuse(rq, &f, "contact", "Give one "
 				    "contact e-mail address only.");
 				goto out;
 			}
-			if ((pe = check_field(rq, "contact", "email", p, &vc,
+			if ((pe = page_check(rq, "contact", "email", p, &vc,
 			    &err)) == PANEL_ERR_INVALID) {
 				create_refuse(rq, &f, "contact", err.msg);
 				goto out;
 			} else if (pe != PANEL_OK)
 				goto internal;
 		}
-	} else if (!blank(f.email)) {
-		if ((pe = check_field(rq, "email", NULL, f.email, &ve,
+	} else if (!page_blank(f.email)) {
+		if ((pe = page_check(rq, "email", NULL, f.email, &ve,
 		    &err)) == PANEL_ERR_INVALID) {
 			create_refuse(rq, &f, "email", err.msg);
 			goto out;
@@ -540,8 +455,8 @@ accounts_create(struct rq *rq)
 	}
 
 	ar.key_type = ACME_KEY_EC256;
-	if (!blank(f.key_type)) {
-		if ((pe = check_field(rq, "key_type", NULL, f.key_type, &vk,
+	if (!page_blank(f.key_type)) {
+		if ((pe = page_check(rq, "key_type", NULL, f.key_type, &vk,
 		    &err)) == PANEL_ERR_INVALID) {
 			create_refuse(rq, &f, "key_type", err.msg);
 			goto out;
@@ -555,16 +470,16 @@ accounts_create(struct rq *rq)
 	}
 
 	/* External Account Binding: both or neither; required by some. */
-	if (!blank(f.eab_kid)) {
-		if ((pe = check_field(rq, "eab_kid", NULL, f.eab_kid, &vkid,
+	if (!page_blank(f.eab_kid)) {
+		if ((pe = page_check(rq, "eab_kid", NULL, f.eab_kid, &vkid,
 		    &err)) == PANEL_ERR_INVALID) {
 			create_refuse(rq, &f, "eab_kid", err.msg);
 			goto out;
 		} else if (pe != PANEL_OK)
 			goto internal;
 	}
-	if (!blank(f.eab_hmac)) {
-		if ((pe = check_field(rq, "eab_hmac", NULL, f.eab_hmac,
+	if (!page_blank(f.eab_hmac)) {
+		if ((pe = page_check(rq, "eab_hmac", NULL, f.eab_hmac,
 		    &vhmac, &err)) == PANEL_ERR_INVALID) {
 			create_refuse(rq, &f, "eab_hmac", err.msg);
 			goto out;
@@ -653,7 +568,7 @@ accounts_show(struct rq *rq)
 
 	if ((pe = store_account_get(rq->pn->st, rq->id, auth_owner(rq->user),
 	    &a)) != PANEL_OK) {
-		store_fail(rq, pe, "No such CA account.");
+		page_store_fail(rq, pe, "No such CA account.");
 		return;
 	}
 	if (rq->req->want_json)
@@ -676,7 +591,7 @@ action_account(struct rq *rq)
 
 	if ((pe = store_account_get(rq->pn->st, rq->id, auth_owner(rq->user),
 	    &a)) != PANEL_OK) {
-		store_fail(rq, pe, "No such CA account.");
+		page_store_fail(rq, pe, "No such CA account.");
 		return NULL;
 	}
 	if (a->status != STORE_ACC_VALID) {
@@ -735,8 +650,8 @@ accounts_update(struct rq *rq)
 		}
 		email = contact;
 	}
-	if (!blank(email)) {
-		if ((pe = check_field(rq, "email", NULL, email, &v, &err)) ==
+	if (!page_blank(email)) {
+		if ((pe = page_check(rq, "email", NULL, email, &v, &err)) ==
 		    PANEL_ERR_INVALID) {
 			json_t	*d = show_data(a);
 
@@ -775,8 +690,8 @@ accounts_rollover(struct rq *rq)
 	if ((a = action_account(rq)) == NULL)
 		return;
 	type = a->key_type;	/* absent: a fresh key of the same type */
-	if (!blank(kt)) {
-		if ((pe = check_field(rq, "key_type", NULL, kt, &v, &err)) !=
+	if (!page_blank(kt)) {
+		if ((pe = page_check(rq, "key_type", NULL, kt, &v, &err)) !=
 		    PANEL_OK) {
 			if (pe == PANEL_ERR_INVALID)
 				page_form_error(rq, "account", show_data(a),
@@ -821,8 +736,8 @@ accounts_deactivate(struct rq *rq)
 	 * must carry the ticked "confirm" box; an API client says what it
 	 * means by calling the route, but a confirm it sends must be true.
 	 */
-	if (!blank(confirm)) {
-		if ((pe = check_field(rq, "confirm", "auto", confirm, &v,
+	if (!page_blank(confirm)) {
+		if ((pe = page_check(rq, "confirm", "auto", confirm, &v,
 		    &err)) == PANEL_ERR_INVALID) {
 			page_form_error(rq, "account", show_data(a), "confirm",
 			    err.msg);
@@ -833,8 +748,8 @@ accounts_deactivate(struct rq *rq)
 			goto out;
 		}
 	}
-	if ((blank(confirm) && !rq->req->body_json) ||
-	    (!blank(confirm) && v.i == 0)) {
+	if ((page_blank(confirm) && !rq->req->body_json) ||
+	    (!page_blank(confirm) && v.i == 0)) {
 		page_form_error(rq, "account", show_data(a), "confirm",
 		    "Tick the box to confirm: the CA refuses a deactivated "
 		    "account for good.");

@@ -21,59 +21,6 @@
 /* RFC 5280 5.3.1 reasons offered for revocation (RFC 8555 7.6). */
 static const int revoke_reasons[] = { 0, 1, 3, 4, 5 };
 
-static int
-blank(const char *s)
-{
-	if (s == NULL)
-		return 1;
-	for (; *s != '\0'; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
-			return 0;
-	return 1;
-}
-
-/*
- * Answers a store failure: 404 for NOTFOUND (someone else's row looks
- * exactly like a missing one; the attempt is audited as a denial), 503
- * when busy, else 500.
- */
-static void
-store_fail(struct rq *rq, enum panel_err pe, const char *what)
-{
-	if (pe == PANEL_ERR_NOTFOUND) {
-		page_audit(rq, "access", rq->req->path, "denied",
-		    "no such object for this user");
-		page_error(rq, 404, "not_found", what, NULL);
-	}
-	else if (pe == PANEL_ERR_BUSY)
-		page_error(rq, 503, "busy", "The panel is busy. Try again "
-		    "in a moment.", NULL);
-	else {
-		fprintf(stderr, "acme.fcgi: store: %s: %s\n",
-		    panel_strerror(pe), store_errmsg(rq->pn->st));
-		page_error(rq, 500, "internal", "The database could not be "
-		    "read or written.", NULL);
-	}
-}
-
-/* UTC time for pages ("2025-01-31 12:00") or the API (ISO 8601). */
-static json_t *
-time_json(int64_t t, int iso)
-{
-	char		 buf[32];
-	struct tm	 tm;
-	time_t		 tt = (time_t)t;
-
-	if (t <= 0)
-		return json_null();
-	if (iso)
-		return json_string(panel_time_iso(tt, buf));
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M", &tm) == 0)
-		return json_null();
-	return json_string(buf);
-}
-
 /* Whole days from now to not_after, rounded down (negative: expired). */
 static int64_t
 days_left(int64_t not_after, int64_t now)
@@ -102,12 +49,12 @@ cert_json(const struct store_cert *c, int64_t now)
 	    json_integer((json_int_t)c->order_id) : json_null(),
 	    "domains", d,
 	    "serial", c->serial != NULL ? c->serial : "",
-	    "not_before", time_json(c->not_before, 1),
-	    "not_after", time_json(c->not_after, 1),
+	    "not_before", page_time(c->not_before, 1),
+	    "not_after", page_time(c->not_after, 1),
 	    "days_left", (json_int_t)days_left(c->not_after, now),
 	    "status", store_cert_status_name(c->status),
 	    "account_id", (json_int_t)c->account_id,
-	    "renew_at", time_json(c->renew_at, 1),
+	    "renew_at", page_time(c->renew_at, 1),
 	    "revoked_reason", c->revoked_reason >= 0 ?
 	    json_integer(c->revoked_reason) : json_null(),
 	    "replaced_by", c->replaced_by > 0 ?
@@ -132,7 +79,7 @@ cert_page(const struct store_cert *c, int64_t now, int64_t viewer)
 	j = json_pack("{s:I,s:s,s:o,s:I,s:s,s:s,s:b,s:b,s:b}",
 	    "id", (json_int_t)c->id,
 	    "domains_text", b.body != NULL && !b.failed ? b.body : "",
-	    "not_after", time_json(c->not_after, 0),
+	    "not_after", page_time(c->not_after, 0),
 	    "days_left", (json_int_t)left,
 	    "status", left < 0 && c->status == STORE_CERT_VALID ? "expired" :
 	    store_cert_status_name(c->status),
@@ -197,7 +144,7 @@ page_param(struct rq *rq, unsigned *page)
 	enum panel_err		 pe;
 
 	*page = 0;
-	if (blank(s))
+	if (page_blank(s))
 		return 0;
 	memset(&v, 0, sizeof(v));
 	memset(&ve, 0, sizeof(ve));
@@ -231,14 +178,14 @@ certs_list(struct rq *rq)
 		return;
 	if (!rq->req->want_json) {
 		if ((d = list_data(rq, page, &pe)) == NULL)
-			store_fail(rq, pe, "No certificates.");
+			page_store_fail(rq, pe, "No certificates.");
 		else
 			page_render(rq, 200, "certificates", d);
 		return;
 	}
 	if ((pe = store_cert_list(rq->pn->st, auth_owner(rq->user),
 	    page * CERTS_PAGE, CERTS_PAGE, &l)) != PANEL_OK) {
-		store_fail(rq, pe, "No certificates.");
+		page_store_fail(rq, pe, "No certificates.");
 		return;
 	}
 	if ((arr = json_array()) == NULL) {
@@ -278,10 +225,10 @@ certs_revoke(struct rq *rq)
 	/* Someone else's certificate: 404 before anything else. */
 	if ((pe = store_cert_get(rq->pn->st, rq->id, owner, &c)) !=
 	    PANEL_OK) {
-		store_fail(rq, pe, "No such certificate.");
+		page_store_fail(rq, pe, "No such certificate.");
 		return;
 	}
-	if (!blank(s)) {
+	if (!page_blank(s)) {
 		if ((pe = valid_field("reason", s, rq->pn->cfg, &v, &ve)) ==
 		    PANEL_OK) {
 			for (i = 0; i < sizeof(revoke_reasons) /
@@ -329,7 +276,7 @@ certs_revoke(struct rq *rq)
 		c = NULL;
 		if ((pe = store_cert_get(rq->pn->st, rq->id, owner, &c)) !=
 		    PANEL_OK)
-			store_fail(rq, pe, "No such certificate.");
+			page_store_fail(rq, pe, "No such certificate.");
 		else
 			resp_json(rq->resp, 200, cert_json(c, time(NULL)));
 	} else
@@ -400,14 +347,14 @@ orders_certificate(struct rq *rq)
 		/* Someone else's order (audited) or just no certificate. */
 		if ((pe = store_order_get(rq->pn->st, rq->id,
 		    auth_owner(rq->user), &o)) != PANEL_OK)
-			store_fail(rq, pe, "No such order.");
+			page_store_fail(rq, pe, "No such order.");
 		else
 			page_error(rq, 404, "not_found", "This order has no "
 			    "certificate yet.", NULL);
 		store_order_free(o);
 		return;
 	} else if (pe != PANEL_OK) {
-		store_fail(rq, pe, "No such order.");
+		page_store_fail(rq, pe, "No such order.");
 		return;
 	}
 	if (c->chain_pem == NULL || *c->chain_pem == '\0') {
@@ -455,7 +402,7 @@ certs_key(struct rq *rq)
 		page_error(rq, 404, "not_found", "No such certificate.", NULL);
 		return;
 	} else if (pe != PANEL_OK) {
-		store_fail(rq, pe, "No such certificate.");
+		page_store_fail(rq, pe, "No such certificate.");
 		return;
 	}
 	if (c->owner != me || me <= 0) {

@@ -18,24 +18,6 @@
 /* ------------------------------------------------------------------ */
 /* Times and suggestions.                                               */
 
-/* UTC time for pages ("2025-01-31 12:00") or the API (ISO 8601). */
-json_t *
-order_text_time(int64_t t, int iso)
-{
-	char		 buf[32];
-	struct tm	 tm;
-	time_t		 tt = (time_t)t;
-
-	if (t <= 0)
-		return json_null();
-	if (iso)
-		return json_string(panel_time_iso(tt, buf));
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M", &tm) == 0)
-		return json_null();
-	return json_string(buf);
-}
-
 static int
 name_in(const char *name, char *const *v, size_t n)
 {
@@ -302,7 +284,7 @@ order_text_problem(const char *error, const struct store_order *o,
 	json_object_set_new(p, "message", json_string(msg));
 	if (retry > 0)
 		json_object_set_new(p, "retry_after_text",
-		    order_text_time(retry, 1));
+		    page_time(retry, 1));
 	json_array_foreach(subs, i, s) {
 		sn = json_string_value(json_object_get(s, "identifier"));
 		problem_sentence(ptype_of(s), sn, ct, order_token(o, sn), 0,

@@ -101,7 +101,7 @@ challenge_json(const struct store_order *o, const struct store_authz *a,
 	    "http01", h,
 	    "dns01", d,
 	    "error", e != NULL ? e : json_null(),
-	    "updated", order_text_time(c->updated, 1));
+	    "updated", page_time(c->updated, 1));
 	return j;
 }
 
@@ -131,9 +131,9 @@ order_view_json(const struct store_order *o, int with_authz)
 	    "key_type", acme_keytype_name(o->key_type),
 	    "auto", o->autom,
 	    "auto_renew", o->auto_renew,
-	    "created", order_text_time(o->created, 1),
-	    "updated", order_text_time(o->updated, 1),
-	    "expires", order_text_time(o->expires, 1),
+	    "created", page_time(o->created, 1),
+	    "updated", page_time(o->updated, 1),
+	    "expires", page_time(o->expires, 1),
 	    "renews", o->renews > 0 ? json_integer((json_int_t)o->renews) :
 	    json_null());
 	if (j == NULL || !with_authz)
@@ -156,7 +156,7 @@ order_view_json(const struct store_order *o, int with_authz)
 		    "identifier", a->identifier,
 		    "status", acme_status_name(a->status),
 		    "wildcard", a->wildcard,
-		    "expires", order_text_time(a->expires, 1),
+		    "expires", page_time(a->expires, 1),
 		    "error", e != NULL ? e : json_null(),
 		    "challenges", chs));
 	}
@@ -181,8 +181,8 @@ order_view_page(const struct store_order *o)
 	    "key_type", acme_keytype_name(o->key_type),
 	    "auto", o->autom,
 	    "auto_renew", o->auto_renew,
-	    "created", order_text_time(o->created, 0),
-	    "updated", order_text_time(o->updated, 0),
+	    "created", page_time(o->created, 0),
+	    "updated", page_time(o->updated, 0),
 	    "pending", o->status == STORE_ORD_PENDING,
 	    "ready", o->status == STORE_ORD_READY);
 	if (j != NULL && o->certificate_id > 0) {
@@ -205,7 +205,7 @@ order_view_reply(struct rq *rq, int status, int64_t id, json_t *extra)
 	if ((pe = store_order_get(rq->pn->st, id, auth_owner(rq->user),
 	    &o)) != PANEL_OK) {
 		json_decref(extra);
-		orders_store_fail(rq, pe, "No such order.");
+		page_store_fail(rq, pe, "No such order.");
 		return;
 	}
 	j = order_view_json(o, 1);
@@ -255,7 +255,7 @@ show_data(struct rq *rq, const struct store_order *o)
 	    store_event_list(rq->pn->st, o->id, &el) == PANEL_OK) {
 		for (i = 0; i < el->n; i++)
 			json_array_append_new(evs, json_pack("{s:o,s:s,s:s?}",
-			    "at", order_text_time(el->v[i].at, 0),
+			    "at", page_time(el->v[i].at, 0),
 			    "what", el->v[i].what ? el->v[i].what : "",
 			    "detail", el->v[i].detail != NULL &&
 			    *el->v[i].detail != '\0' ? el->v[i].detail :
@@ -296,7 +296,7 @@ refresh_order(struct rq *rq, struct store_order **o)
 	*o = NULL;
 	if ((pe = store_order_get(rq->pn->st, rq->id, auth_owner(rq->user),
 	    o)) != PANEL_OK) {
-		orders_store_fail(rq, pe, "No such order.");
+		page_store_fail(rq, pe, "No such order.");
 		return -1;
 	}
 	return 0;
@@ -313,7 +313,7 @@ orders_show(struct rq *rq)
 
 	if ((pe = store_order_get(rq->pn->st, rq->id, auth_owner(rq->user),
 	    &o)) != PANEL_OK) {
-		orders_store_fail(rq, pe, "No such order.");
+		page_store_fail(rq, pe, "No such order.");
 		return;
 	}
 	if (store_ord_active(o->status) && o->status != STORE_ORD_NEW &&
@@ -330,7 +330,7 @@ orders_show(struct rq *rq)
 			for (i = 0; i < el->n; i++)
 				json_array_append_new(h, json_pack(
 				    "{s:o,s:s,s:s?}", "at",
-				    order_text_time(el->v[i].at, 1), "what",
+				    page_time(el->v[i].at, 1), "what",
 				    el->v[i].what ? el->v[i].what : "",
 				    "detail", el->v[i].detail));
 			store_event_list_free(el);
@@ -425,7 +425,7 @@ orders_challenges(struct rq *rq)
 
 	if ((pe = store_order_get(rq->pn->st, rq->id, auth_owner(rq->user),
 	    &o)) != PANEL_OK) {
-		orders_store_fail(rq, pe, "No such order.");
+		page_store_fail(rq, pe, "No such order.");
 		return;
 	}
 	/* The key authorizations are shown: record who looked. */
@@ -454,7 +454,7 @@ challenges_respond(struct rq *rq)
 	memset(&oe, 0, sizeof(oe));
 	if ((pe = store_challenge_get(rq->pn->st, rq->id, owner, &c)) !=
 	    PANEL_OK) {
-		orders_store_fail(rq, pe, "No such challenge.");
+		page_store_fail(rq, pe, "No such challenge.");
 		return;
 	}
 	if ((pe = orders_bool_field(rq, "force", 0, &force, &ve)) != PANEL_OK) {
@@ -520,7 +520,7 @@ orders_finalize(struct rq *rq)
 	memset(&oe, 0, sizeof(oe));
 	if ((pe = store_order_get(rq->pn->st, rq->id, owner, &o)) !=
 	    PANEL_OK) {
-		orders_store_fail(rq, pe, "No such order.");
+		page_store_fail(rq, pe, "No such order.");
 		return;
 	}
 	/* Refuse what cannot work before asking the CA. */

@@ -51,71 +51,6 @@ struct ord_form {
 /* ------------------------------------------------------------------ */
 /* Small helpers.                                                       */
 
-/*
- * valid_field() for field; when valid.c's table does not know field,
- * the validator of alias (same kind) is used, the error still naming
- * field.  PANEL_OK, PANEL_ERR_INVALID (ve filled) or another error.
- */
-static enum panel_err
-check_field(struct rq *rq, const char *field, const char *alias,
-    const char *input, struct valid_value *v, struct valid_error *ve)
-{
-	enum panel_err	 pe;
-
-	memset(v, 0, sizeof(*v));
-	memset(ve, 0, sizeof(*ve));
-	pe = valid_field(field, input, rq->pn->cfg, v, ve);
-	if (pe == PANEL_ERR_ARG && alias != NULL) {
-		valid_value_clear(v);
-		memset(v, 0, sizeof(*v));
-		pe = valid_field(alias, input, rq->pn->cfg, v, ve);
-	}
-	if (pe == PANEL_ERR_INVALID) {
-		ve->field = field;
-		if (ve->msg[0] == '\0')
-			snprintf(ve->msg, sizeof(ve->msg), "This value is "
-			    "not accepted.");
-	} else if (pe != PANEL_OK)
-		fprintf(stderr, "acme.fcgi: valid_field %s: %s\n", field,
-		    panel_strerror(pe));
-	return pe;
-}
-
-static int
-blank(const char *s)
-{
-	if (s == NULL)
-		return 1;
-	for (; *s != '\0'; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
-			return 0;
-	return 1;
-}
-
-/*
- * Answers a store failure: 404 for NOTFOUND (someone else's row looks
- * exactly like a missing one; the attempt is audited as a denial), 503
- * when busy, else 500.
- */
-void
-orders_store_fail(struct rq *rq, enum panel_err pe, const char *what)
-{
-	if (pe == PANEL_ERR_NOTFOUND) {
-		page_audit(rq, "access", rq->req->path, "denied",
-		    "no such object for this user");
-		page_error(rq, 404, "not_found", what, NULL);
-	}
-	else if (pe == PANEL_ERR_BUSY)
-		page_error(rq, 503, "busy", "The panel is busy. Try again "
-		    "in a moment.", NULL);
-	else {
-		fprintf(stderr, "acme.fcgi: store: %s: %s\n",
-		    panel_strerror(pe), store_errmsg(rq->pn->st));
-		page_error(rq, 500, "internal", "The database could not be "
-		    "read or written.", NULL);
-	}
-}
-
 static json_t *
 keytypes_json(enum acme_keytype sel)
 {
@@ -162,7 +97,7 @@ orders_bool_field(struct rq *rq, const char *field, int def, int *out,
 	*out = def;
 	if (s == NULL || *s == '\0')
 		return PANEL_OK;
-	if ((pe = check_field(rq, field, "auto", s, &v, ve)) == PANEL_OK)
+	if ((pe = page_check(rq, field, "auto", s, &v, ve)) == PANEL_OK)
 		*out = v.i != 0;
 	valid_value_clear(&v);
 	return pe;
@@ -188,8 +123,8 @@ orders_list(struct rq *rq)
 
 	memset(&f, 0, sizeof(f));
 	f.owner = auth_owner(rq->user);
-	if (!blank(s = req_query(rq->req, "status"))) {
-		if ((pe = check_field(rq, "status", NULL, s, &v, &ve)) !=
+	if (!page_blank(s = req_query(rq->req, "status"))) {
+		if ((pe = page_check(rq, "status", NULL, s, &v, &ve)) !=
 		    PANEL_OK)
 			goto bad;
 		j = v.s != NULL ? store_ord_status_parse(v.s, &st) : -1;
@@ -203,22 +138,22 @@ orders_list(struct rq *rq)
 		f.has_status = 1;
 		f.status = st;
 	}
-	if (!blank(s = req_query(rq->req, "before"))) {
-		if ((pe = check_field(rq, "before", "id", s, &v, &ve)) !=
+	if (!page_blank(s = req_query(rq->req, "before"))) {
+		if ((pe = page_check(rq, "before", "id", s, &v, &ve)) !=
 		    PANEL_OK)
 			goto bad;
 		f.before = v.i;
 		valid_value_clear(&v);
 	}
-	if (!blank(s = req_query(rq->req, "limit"))) {
-		if ((pe = check_field(rq, "limit", NULL, s, &v, &ve)) !=
+	if (!page_blank(s = req_query(rq->req, "limit"))) {
+		if ((pe = page_check(rq, "limit", NULL, s, &v, &ve)) !=
 		    PANEL_OK)
 			goto bad;
 		f.limit = v.i > 0 && v.i <= 500 ? (unsigned)v.i : 0;
 		valid_value_clear(&v);
 	}
 	if ((pe = store_order_list(rq->pn->st, &f, &l)) != PANEL_OK) {
-		orders_store_fail(rq, pe, "No orders.");
+		page_store_fail(rq, pe, "No orders.");
 		return;
 	}
 	if ((arr = json_array()) == NULL)
@@ -451,12 +386,12 @@ orders_create(struct rq *rq)
 		goto refused;
 
 	/* Names. */
-	if (blank(f.domains)) {
+	if (page_blank(f.domains)) {
 		create_refuse(rq, &f, "domains", "Enter at least one name, "
 		    "for example example.com.");
 		goto out;
 	}
-	if ((pe = check_field(rq, "domains", NULL, f.domains, &vd, &ve)) !=
+	if ((pe = page_check(rq, "domains", NULL, f.domains, &vd, &ve)) !=
 	    PANEL_OK)
 		goto refused;
 	if (vd.n == 0) {
@@ -474,8 +409,8 @@ orders_create(struct rq *rq)
 
 	/* Validation method: dns-01 is the default for wildcards. */
 	ct = wildcard ? ACME_CH_DNS01 : ACME_CH_HTTP01;
-	if (!blank(f.challenge_type)) {
-		if ((pe = check_field(rq, "challenge_type", NULL,
+	if (!page_blank(f.challenge_type)) {
+		if ((pe = page_check(rq, "challenge_type", NULL,
 		    f.challenge_type, &vc, &ve)) != PANEL_OK)
 			goto refused;
 		ct = acme_chtype_parse(vc.s != NULL ? vc.s : f.challenge_type);
@@ -498,8 +433,8 @@ orders_create(struct rq *rq)
 	}
 
 	oq.key_type = ACME_KEY_EC256;
-	if (!blank(f.key_type)) {
-		if ((pe = check_field(rq, "key_type", NULL, f.key_type, &vk,
+	if (!page_blank(f.key_type)) {
+		if ((pe = page_check(rq, "key_type", NULL, f.key_type, &vk,
 		    &ve)) != PANEL_OK)
 			goto refused;
 		if (vk.s == NULL || acme_keytype_parse(vk.s, &oq.key_type)) {
@@ -510,8 +445,8 @@ orders_create(struct rq *rq)
 	}
 
 	/* The account: given, or the only active one there is. */
-	if (!blank(f.account_id)) {
-		if ((pe = check_field(rq, "account_id", NULL, f.account_id,
+	if (!page_blank(f.account_id)) {
+		if ((pe = page_check(rq, "account_id", NULL, f.account_id,
 		    &va, &ve)) != PANEL_OK)
 			goto refused;
 		account_id = va.i;
@@ -539,7 +474,7 @@ orders_create(struct rq *rq)
 		    "account.");
 		goto out;
 	} else if (pe != PANEL_OK) {
-		orders_store_fail(rq, pe, "No such CA account.");
+		page_store_fail(rq, pe, "No such CA account.");
 		goto out;
 	}
 	if (acc->status != STORE_ACC_VALID || acc->kid == NULL) {
@@ -554,7 +489,7 @@ orders_create(struct rq *rq)
 	if (!override) {
 		if ((g = limit_guard(rq, acc, vd.list, vd.n, msg,
 		    sizeof(msg))) == -1) {
-			orders_store_fail(rq, PANEL_ERR_DB, NULL);
+			page_store_fail(rq, PANEL_ERR_DB, NULL);
 			goto out;
 		}
 		if (g == 1) {

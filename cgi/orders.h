@@ -18,12 +18,6 @@
 
 /* orders.c */
 
-/*
- * Answers a store failure: 404 for NOTFOUND (audited as a denial: someone
- * else's row looks exactly like a missing one), 503 when busy, else 500.
- */
-void		 orders_store_fail(struct rq *, enum panel_err,
-		    const char *what);
 /* A boolean form or JSON field: absent gives def; 0/1 in *out.  PANEL_OK,
  * PANEL_ERR_INVALID (ve filled) or another error. */
 enum panel_err	 orders_bool_field(struct rq *, const char *field, int def,
@@ -31,9 +25,6 @@ enum panel_err	 orders_bool_field(struct rq *, const char *field, int def,
 
 /* order_text.c */
 
-/* UTC time for pages ("2025-01-31 12:00", iso 0) or the API (ISO 8601,
- * iso 1); JSON null for t <= 0.  New reference. */
-json_t		*order_text_time(int64_t t, int iso);
 /* The http-01 URL the CA fetches for name and token (RFC 8555 8.3),
  * into buf; IPv6 in brackets. */
 void		 order_text_http01_url(const char *name, const char *token,

@@ -63,6 +63,25 @@ void	page_ops_error(struct rq *, const struct ops_err *e,
 void	page_audit(struct rq *, const char *action, const char *object,
 	    const char *result, const char *detail);
 
+/* Form helpers shared by the page groups (form.c). */
+/*
+ * valid_field() for field; when valid.c's table does not know field, the
+ * validator of alias (same kind) is used and the error still names field.
+ * PANEL_OK, PANEL_ERR_INVALID (ve filled) or another error (logged).
+ */
+enum panel_err	 page_check(struct rq *, const char *field, const char *alias,
+		    const char *input, struct valid_value *v,
+		    struct valid_error *ve);
+/* 1 when s is NULL or only white space. */
+int		 page_blank(const char *s);
+/* Answers a store failure: 404 for NOTFOUND (audited as a denial:
+ * someone else's row looks exactly like a missing one), 503 when busy,
+ * else 500. */
+void		 page_store_fail(struct rq *, enum panel_err, const char *what);
+/* UTC time for pages ("2025-01-31 12:00", iso 0) or the API (ISO 8601,
+ * iso 1); JSON null for t <= 0.  New reference. */
+json_t		*page_time(int64_t t, int iso);
+
 /* Page groups, one file each. */
 void	dash_get(struct rq *);
 void	login_get(struct rq *);
