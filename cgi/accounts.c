@@ -14,17 +14,6 @@
 
 #include "pages.h"
 
-/* Labels of the key types, in enum acme_keytype order. */
-static const char *const keytype_labels[] = {
-	[ACME_KEY_EC256] = "EC P-256 (recommended)",
-	[ACME_KEY_EC384] = "EC P-384",
-	[ACME_KEY_RSA2048] = "RSA 2048",
-	[ACME_KEY_RSA3072] = "RSA 3072",
-	[ACME_KEY_RSA4096] = "RSA 4096",
-};
-_Static_assert(sizeof(keytype_labels) / sizeof(keytype_labels[0]) ==
-    ACME_KEY__MAX, "keytype_labels");
-
 /* What the form posts for "another CA" (the URL is in custom_url). */
 #define SERVER_CUSTOM	"custom"
 
@@ -38,20 +27,6 @@ struct acc_form {
 	const char	*eab_hmac;
 	int		 tos;
 };
-
-/* The key type options, with sel selected. */
-static json_t *
-keytypes_json(enum acme_keytype sel)
-{
-	json_t	*a = json_array();
-	int	 i;
-
-	for (i = 0; a != NULL && i < ACME_KEY__MAX; i++)
-		json_array_append_new(a, json_pack("{s:s,s:s,s:b}", "value",
-		    acme_keytype_name((enum acme_keytype)i), "label",
-		    keytype_labels[i], "selected", i == (int)sel));
-	return a;
-}
 
 /* A name for the account's CA: the preset's label, else the host. */
 static void
@@ -305,7 +280,7 @@ form_data(struct rq *rq, const struct acc_form *f)
 	    "f_custom_url", f->custom_url != NULL ? f->custom_url :
 	    (strncmp(sel, "https://", 8) == 0 ? sel : ""),
 	    "f_email", f->email != NULL ? f->email : "",
-	    "key_types", keytypes_json(kt),
+	    "key_types", page_keytypes(kt),
 	    "f_eab_kid", f->eab_kid != NULL ? f->eab_kid : "",
 	    /* A secret, like a password: never written back into a page. */
 	    "f_eab_hmac", "",
@@ -557,7 +532,7 @@ static json_t *
 show_data(const struct store_account *a)
 {
 	return json_pack("{s:o,s:o}", "account", account_page(a),
-	    "key_types", keytypes_json(a->key_type));
+	    "key_types", page_keytypes(a->key_type));
 }
 
 void

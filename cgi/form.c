@@ -8,6 +8,30 @@
 
 #include "pages.h"
 
+/* Labels of the key types, in enum acme_keytype order. */
+static const char *const keytype_labels[] = {
+	[ACME_KEY_EC256] = "EC P-256 (recommended)",
+	[ACME_KEY_EC384] = "EC P-384",
+	[ACME_KEY_RSA2048] = "RSA 2048",
+	[ACME_KEY_RSA3072] = "RSA 3072",
+	[ACME_KEY_RSA4096] = "RSA 4096",
+};
+_Static_assert(sizeof(keytype_labels) / sizeof(keytype_labels[0]) ==
+    ACME_KEY__MAX, "keytype_labels");
+
+json_t *
+page_keytypes(enum acme_keytype sel)
+{
+	json_t	*a = json_array();
+	int	 i;
+
+	for (i = 0; a != NULL && i < ACME_KEY__MAX; i++)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:b}", "value",
+		    acme_keytype_name((enum acme_keytype)i), "label",
+		    keytype_labels[i], "selected", i == (int)sel));
+	return a;
+}
+
 enum panel_err
 page_check(struct rq *rq, const char *field, const char *alias,
     const char *input, struct valid_value *v, struct valid_error *ve)

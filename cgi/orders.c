@@ -26,16 +26,6 @@
 #define GUARD_FAIL_MAX		5
 #define GUARD_FAIL_WINDOW	3600
 
-static const char *const keytype_labels[] = {
-	[ACME_KEY_EC256] = "EC P-256 (recommended)",
-	[ACME_KEY_EC384] = "EC P-384",
-	[ACME_KEY_RSA2048] = "RSA 2048",
-	[ACME_KEY_RSA3072] = "RSA 3072",
-	[ACME_KEY_RSA4096] = "RSA 4096",
-};
-_Static_assert(sizeof(keytype_labels) / sizeof(keytype_labels[0]) ==
-    ACME_KEY__MAX, "keytype_labels");
-
 /* The order form's values as typed (borrowed). */
 struct ord_form {
 	const char	*account_id;
@@ -50,19 +40,6 @@ struct ord_form {
 
 /* ------------------------------------------------------------------ */
 /* Small helpers.                                                       */
-
-static json_t *
-keytypes_json(enum acme_keytype sel)
-{
-	json_t	*a = json_array();
-	int	 i;
-
-	for (i = 0; a != NULL && i < ACME_KEY__MAX; i++)
-		json_array_append_new(a, json_pack("{s:s,s:s,s:b}", "value",
-		    acme_keytype_name((enum acme_keytype)i), "label",
-		    keytype_labels[i], "selected", i == (int)sel));
-	return a;
-}
 
 /* The CA's name for an account: preset label, else the URL's host. */
 static void
@@ -252,7 +229,7 @@ form_data(struct rq *rq, const struct ord_form *f)
 	    "has_accounts", json_array_size(accs) > 0,
 	    "accounts", accs,
 	    "f_domains", f->domains != NULL ? f->domains : "",
-	    "key_types", keytypes_json(kt),
+	    "key_types", page_keytypes(kt),
 	    "ch_http", !dns,
 	    "ch_dns", dns,
 	    "f_auto", f->autom,

@@ -82,6 +82,10 @@ void		 page_store_fail(struct rq *, enum panel_err, const char *what);
  * iso 1); JSON null for t <= 0.  New reference. */
 json_t		*page_time(int64_t t, int iso);
 
+/* The key type options of a <select> (value, label, selected), with
+ * sel selected.  New reference. */
+json_t		*page_keytypes(enum acme_keytype sel);
+
 /* Page groups, one file each. */
 void	dash_get(struct rq *);
 void	login_get(struct rq *);
