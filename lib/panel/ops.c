@@ -42,24 +42,29 @@ char *
 ops_problem_json(const struct acme_problem *p)
 {
 	json_t	*o, *subs, *s;
-	char	*txt;
+	char	*txt, *esc = NULL, *sd;
 	size_t	 i;
 
 	if (p == NULL)
 		return NULL;
 	if ((o = json_pack("{s:s,s:s?,s:s?,s:I}", "type",
-	    acme_ptype_name(p->ptype), "urn", p->type, "detail", p->detail,
+	    acme_ptype_name(p->ptype), "urn", p->type, "detail", NULL,
 	    "status", (json_int_t)p->status)) == NULL)
 		return NULL;
+	if (p->detail != NULL && (esc = panel_escape_ctl(p->detail, 2048)))
+		json_object_set_new(o, "detail", json_string(esc));
+	free(esc);
 	if (p->retry_after > 0)
 		json_object_set_new(o, "retry_after",
 		    json_integer((json_int_t)p->retry_after));
 	if (p->nsub > 0 && (subs = json_array()) != NULL) {
 		for (i = 0; i < p->nsub; i++) {
+			sd = p->sub[i].detail == NULL ? NULL :
+			    panel_escape_ctl(p->sub[i].detail, 1024);
 			s = json_pack("{s:s,s:s?,s:s?}", "type",
 			    acme_ptype_name(p->sub[i].ptype), "detail",
-			    p->sub[i].detail, "identifier",
-			    p->sub[i].ident.value);
+			    sd, "identifier", p->sub[i].ident.value);
+			free(sd);
 			if (s != NULL)
 				json_array_append_new(subs, s);
 		}
@@ -129,24 +134,29 @@ ops_fail_acme(struct ops_err *e, struct acme_ctx *ctx, enum acme_err er,
 
 	if (e == NULL)
 		return;
+	char				*said = NULL;
+
 	p = (ctx != NULL && er == ACME_ERR_PROBLEM) ?
 	    acme_problem_get(ctx) : NULL;
 	if (p != NULL) {
+		/* The CA's words are data: control characters escaped. */
+		if (p->detail != NULL)
+			said = panel_escape_ctl(p->detail, 600);
 		free(e->problem);
 		e->problem = ops_problem_json(p);
 		ops_fail(e, p->ptype == ACME_P_RATELIMITED ? 429 :
 		    (p->status >= 500 ? 502 : 422), "ca_problem", NULL,
 		    "%s: %s%s%s", what, problem_words(p->ptype),
-		    p->detail ? " The CA said: " : "",
-		    p->detail ? p->detail : "");
+		    said ? " The CA said: " : "", said ? said : "");
+		free(said);
 		return;
 	}
-	ops_fail(e, er == ACME_ERR_IDENT || er == ACME_ERR_ARG ? 422 : 502,
-	    "ca_error", NULL, "%s: %s%s%s", what, acme_strerror(er),
-	    ctx != NULL && *acme_detail_get(ctx) ? " (" : "",
-	    ctx != NULL && *acme_detail_get(ctx) ? acme_detail_get(ctx) : "");
 	if (ctx != NULL && *acme_detail_get(ctx))
-		strncat(e->msg, ")", sizeof(e->msg) - strlen(e->msg) - 1);
+		said = panel_escape_ctl(acme_detail_get(ctx), 600);
+	ops_fail(e, er == ACME_ERR_IDENT || er == ACME_ERR_ARG ? 422 : 502,
+	    "ca_error", NULL, "%s: %s%s%s%s", what, acme_strerror(er),
+	    said ? " (" : "", said ? said : "", said ? ")" : "");
+	free(said);
 }
 
 /* Fills e from a store failure. */

@@ -12,8 +12,7 @@
 #include "ops.h"
 #include "ops_priv.h"
 
-/* How long a page waits for the CA after respond / finalize. */
-#define RESPOND_WAIT	8
+/* How long finalize waits for the CA to issue. */
 #define FINALIZE_WAIT	30
 
 static enum store_ord_status
@@ -274,6 +273,11 @@ sync_authz(const struct ops *o, struct ops_acct *a,
 				continue;
 			free(ej);
 			ej = ops_problem_json(ch->error);
+			/* A CA may say "pending" until it has validated a
+			 * challenge we answered: keep "processing" then. */
+			if (ch->status == ACME_S_PENDING &&
+			    sa->ch[i].status == ACME_S_PROCESSING)
+				continue;
 			if (ch->status != sa->ch[i].status || ej != NULL)
 				store_challenge_set_status(o->st,
 				    sa->ch[i].id, ch->status, ej, now);
@@ -358,7 +362,6 @@ ops_challenge_respond(const struct ops *o, int64_t id, int64_t owner,
 	struct store_challenge	*c = NULL;
 	struct store_order	*so = NULL;
 	const struct store_authz *sa = NULL;
-	struct acme_authz	*az = NULL;
 	struct ops_acct		 a;
 	char			 obj[64];
 	size_t			 i;
@@ -404,9 +407,9 @@ ops_challenge_respond(const struct ops *o, int64_t id, int64_t owner,
 	store_event_add(o->st, so->id, "respond", sa->identifier, time(NULL));
 	ops_audit(o, "challenge.respond", obj, AUDIT_OK, force ?
 	    "self-check skipped" : "self-check passed");
-	/* Give a quick CA a moment, then write down whatever it says. */
-	er = acme_authz_wait(a.ctx, sa->url, RESPOND_WAIT, &az);
-	acme_authz_free(az);
+	/* No waiting here: the CA validates in its own time (and may call
+	 * back into this very server); the order page and the sweep read
+	 * the outcome. */
 	ops_acct_close(&a);
 	pe = ops_order_refresh(o, so->id, 0, lease, err);
 out:

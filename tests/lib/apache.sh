@@ -3,8 +3,12 @@
 # spawn-fcgi on a Unix socket.  Sourced from the repository root after
 # tests/lib/pebble.sh and a successful pebble_start.
 #
-#   apache_start [auth=remote_user]	start spawn-fcgi + apache2; non-zero
-#					on failure (the reason on stderr)
+#   apache_start [auth=remote_user] [http01]
+#					start spawn-fcgi + apache2; non-zero
+#					on failure (the reason on stderr).
+#					http01: Apache also listens on
+#					ACME_TEST_HTTP01_PORT, the port Pebble
+#					(started with own-http01) validates on
 #   apache_stop [status]		stop both, by pid; the scratch
 #					directory is removed when status is 0
 #					(or absent) and ACME_TEST_KEEP is not 1
@@ -17,7 +21,8 @@
 #
 # Apache refuses to serve as root: started by root, its workers run as
 # nobody:nogroup, and the socket is handed to nobody (spawn-fcgi -U).
-# The FastCGI process keeps the caller's uid (it owns the database).
+# The FastCGI processes (four, as etc/apache.conf advises) keep the
+# caller's uid: they own the database.
 
 ACME_BUILD=${ACME_BUILD:-build/asan}
 _ap_httpd_pid=
@@ -58,10 +63,11 @@ apache_modules() {
 }
 
 apache_start() {
-	_ap_auth=builtin
+	_ap_auth=builtin _ap_h01=0
 	for _ap_o in "$@"; do
 		case $_ap_o in
 		auth=*) _ap_auth=${_ap_o#auth=} ;;
+		http01) _ap_h01=1 ;;
 		*) echo "apache.sh: unknown option $_ap_o" >&2; return 1 ;;
 		esac
 	done
@@ -101,6 +107,9 @@ apache_start() {
 	local_ca_url = $ACME_TEST_DIR
 	ca_file = $ACME_TEST_CA
 	scrypt_lock = $APACHE_WORK/panel/scrypt.lock
+	http01_port = $ACME_TEST_HTTP01_PORT
+	selfcheck_ip = 127.0.0.1
+	selfcheck_dns = $ACME_TEST_DNS
 	EOC
 	APACHE_ADMIN="$ACME_BUILD/bin/acme-admin -c $APACHE_PANEL_CONF"
 	APACHE_ADMIN_PASSWORD=admin-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
@@ -119,24 +128,25 @@ apache_start() {
 Group $_ap_grp"
 		_ap_sockown="-U nobody"
 	fi
-	# -n: spawn-fcgi execs acme.fcgi itself, so its pid is ours to stop.
+	# As etc/apache.conf says: several processes (-F), their pids one a
+	# line in the -P file, stopped by pid.  spawn-fcgi itself exits.
 	# shellcheck disable=SC2086
-	ACME_PANEL_CONF=$APACHE_PANEL_CONF \
+	if ! ACME_PANEL_CONF=$APACHE_PANEL_CONF \
 	    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
-	    spawn-fcgi -n -s "$_ap_sock" -M 0600 $_ap_sockown \
+	    spawn-fcgi -s "$_ap_sock" -M 0600 $_ap_sockown -F 4 \
+	    -P "$APACHE_WORK/run/fcgi.pid" \
 	    -- "$ACME_ROOT/$ACME_BUILD/acme.fcgi" \
-	    </dev/null >"$APACHE_WORK/fcgi.log" 2>&1 &
-	_ap_fcgi_pid=$!
-	_ap_n=0
-	while [ ! -S "$_ap_sock" ]; do
-		_ap_n=$((_ap_n + 1))
-		if [ "$_ap_n" -gt 100 ] || ! _ap_alive "$_ap_fcgi_pid"; then
-			echo "apache.sh: spawn-fcgi did not create $_ap_sock" >&2
-			cat "$APACHE_WORK/fcgi.log" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
+	    </dev/null >"$APACHE_WORK/fcgi.log" 2>&1; then
+		echo "apache.sh: spawn-fcgi failed" >&2
+		cat "$APACHE_WORK/fcgi.log" >&2
+		return 1
+	fi
+	_ap_fcgi_pid=$(cat "$APACHE_WORK/run/fcgi.pid")
+	if [ ! -S "$_ap_sock" ] || [ -z "$_ap_fcgi_pid" ]; then
+		echo "apache.sh: spawn-fcgi did not create $_ap_sock" >&2
+		cat "$APACHE_WORK/fcgi.log" >&2
+		return 1
+	fi
 
 	# Only what a minimal server needs; etc/apache.conf loads the proxy
 	# modules itself when they are missing.
@@ -145,6 +155,7 @@ Group $_ap_grp"
 	ServerRoot "$APACHE_WORK"
 	ServerName 127.0.0.1
 	Listen 127.0.0.1:$_ap_port
+	$( [ "$_ap_h01" = 1 ] && echo "Listen 127.0.0.1:$ACME_TEST_HTTP01_PORT" )
 	LoadModule mpm_event_module $_ap_mods/mod_mpm_event.so
 	LoadModule authz_core_module $_ap_mods/mod_authz_core.so
 	$( [ "$_ap_auth" = remote_user ] && printf '%s\n' \
@@ -229,7 +240,9 @@ Group $_ap_grp"
 
 apache_stop() {
 	_ap_kill "$_ap_httpd_pid"
-	_ap_kill "$_ap_fcgi_pid"
+	for _ap_p in $_ap_fcgi_pid; do
+		_ap_kill "$_ap_p"
+	done
 	_ap_httpd_pid= _ap_fcgi_pid=
 	[ -n "${APACHE_WORK:-}" ] && [ -d "$APACHE_WORK" ] || return 0
 	if [ "${1:-0}" = 0 ] && [ "${ACME_TEST_KEEP:-0}" != 1 ]; then

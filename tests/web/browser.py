@@ -16,11 +16,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.error
 import urllib.request
 
 from selenium import webdriver
 from selenium.common.exceptions import (NoSuchElementException,
+                                        StaleElementReferenceException,
                                         TimeoutException, WebDriverException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -71,22 +73,28 @@ def shot(drv, name):
         diag("screenshot %s failed: %s" % (name, e))
 
 
+# An element read while the page navigates away goes stale: for these
+# helpers that is the same as not there yet.
+GONE = (NoSuchElementException, StaleElementReferenceException)
+
+
 def text_of(drv):
     try:
         return drv.find_element(By.TAG_NAME, "body").text
-    except NoSuchElementException:
+    except GONE:
         return ""
 
 
 def h1(drv):
     try:
         return drv.find_element(By.TAG_NAME, "h1").text
-    except NoSuchElementException:
+    except GONE:
         return ""
 
 
 def wait(drv, secs=20):
-    return WebDriverWait(drv, secs, poll_frequency=0.2)
+    return WebDriverWait(drv, secs, poll_frequency=0.2,
+                         ignored_exceptions=GONE)
 
 
 def badge(drv, scope=None):
@@ -94,7 +102,7 @@ def badge(drv, scope=None):
     try:
         el = (scope or drv).find_element(By.CSS_SELECTOR, "span.status")
         return el.text.strip()
-    except NoSuchElementException:
+    except GONE:
         return ""
 
 
@@ -103,7 +111,7 @@ def order_badge(drv):
     try:
         return drv.find_element(
             By.CSS_SELECTOR, "dl.facts span.status").text.strip()
-    except NoSuchElementException:
+    except GONE:
         return ""
 
 
@@ -203,7 +211,8 @@ def add_account(drv):
         tos.click()
     ok(tos.is_selected(), "terms of service ticked")
     shot(drv, "account-form")
-    drv.find_element(By.CSS_SELECTOR, "form.form button[type=submit]").click()
+    submit_and_wait(drv, drv.find_element(By.CSS_SELECTOR,
+                                          "form.form button[type=submit]"))
     try:
         wait(drv, 60).until(lambda d: re.search(r"/acme/accounts/\d+$",
                                                 d.current_url))
@@ -241,7 +250,8 @@ def new_order(drv, aid):
         auto.click()
     ok(not auto.is_selected(), "'auto' unticked: every step is ours")
     shot(drv, "order-form")
-    drv.find_element(By.CSS_SELECTOR, "form.form button[type=submit]").click()
+    submit_and_wait(drv, drv.find_element(By.CSS_SELECTOR,
+                                          "form.form button[type=submit]"))
     try:
         wait(drv, 60).until(lambda d: re.search(r"/acme/orders/\d+$",
                                                 d.current_url))
@@ -285,12 +295,8 @@ def respond(drv, oid):
         except NoSuchElementException:
             diag("no button for %s any more" % path)
             continue
-        btn.click()
+        submit_and_wait(drv, btn)
         clicked += 1
-        try:
-            wait(drv, 60).until(EC.staleness_of(btn))
-        except TimeoutException:
-            pass
         problems = [p.text for p in drv.find_elements(By.CSS_SELECTOR,
                                                       "p.problem")]
         if problems:
@@ -330,7 +336,7 @@ def finalize(drv, oid):
         ok(False, "a Finalize button", text_of(drv)[:800])
         return None
     ok(True, "a Finalize button")
-    btn.click()
+    submit_and_wait(drv, btn)
     end = time.time() + 60
     link = None
     while time.time() < end:
@@ -338,7 +344,7 @@ def finalize(drv, oid):
             link = drv.find_element(By.PARTIAL_LINK_TEXT,
                                     "Download certificate chain")
             break
-        except NoSuchElementException:
+        except GONE:
             time.sleep(0.5)
             drv.get(URL + "/acme/orders/%d" % oid)
     ok(order_badge(drv) == "valid", "finalized: the badge says valid",
@@ -428,9 +434,8 @@ def main():
         severe = [x for x in logs if x.get("level") == "SEVERE" and
                   "favicon" not in x.get("message", "")]
         ok(not severe, "no severe errors in the browser console", severe)
-    except Exception as e:  # a broken page: report, then stop cleanly
-        ok(False, "the flow ran to its end", "%s: %s" % (type(e).__name__,
-                                                        e))
+    except Exception:  # a broken page: report, then stop cleanly
+        ok(False, "the flow ran to its end", traceback.format_exc())
         if drv is not None:
             shot(drv, "error")
     finally:

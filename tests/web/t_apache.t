@@ -9,7 +9,8 @@
 # tokens get through (CGIPassAuth); the query string reaches the panel;
 # /acmefoo is not the panel's; the body cap; the http-01 responder (404
 # for unknown and hostile tokens, 200 with the exact key authorization of
-# a pending challenge created through the API against Pebble); then the
+# a pending challenge created through the API against Pebble), Pebble
+# validating through Apache, finalize and the chain download; then the
 # REMOTE_USER example of the snippet (AuthType Basic, auth = remote_user).
 #
 # ACME_BUILD (default build/asan) names the build to test.
@@ -103,11 +104,11 @@ m=re.search(r"name=\"csrf\" value=\"([^\"]+)\"", open(sys.argv[1]).read())
 print(html.unescape(m.group(1)) if m else "")' "$T/b"
 }
 
-if ! pebble_start >/dev/null; then
+if ! pebble_start own-http01 >/dev/null; then
 	echo "Bail out! Pebble did not start"
 	exit 1
 fi
-if ! apache_start; then
+if ! apache_start http01; then
 	echo "Bail out! Apache with etc/apache.conf did not start"
 	exit 1
 fi
@@ -145,7 +146,6 @@ check "... with a csrf field" [ -n "$LCSRF" ]
 check "... and the login CSRF cookie" \
     grep -qi '^Set-Cookie: acme_login_csrf=.*HttpOnly; SameSite=Strict' "$T/h"
 
-rm -f "$T/jar.keep"
 get /acme
 check "dashboard without a session: 303" [ "$status" = 303 ]
 check "... to the sign-in page" [ "$(header Location)" = /acme/login ]
@@ -216,6 +216,7 @@ get /acme/orders -X POST $API \
     --data "{\"account_id\":${AID:-0},\"domains\":\"apache.example.test\",\"key_type\":\"ec-256\",\"challenge_type\":\"http-01\",\"auto\":false}"
 check "API: pending order (201)" \
     [ "$status" = 201 ] && [ "$(jget 'j["status"]')" = pending ]
+cp "$T/b" "$T/order.json"
 TOKEN=$(jget '[c for a in j["authorizations"] for c in a["challenges"] if c["type"]=="http-01"][0]["token"]')
 KA=$(jget '[c for a in j["authorizations"] for c in a["challenges"] if c["type"]=="http-01"][0]["http01"]["content"]')
 check "... with an http-01 token and key authorization" \
@@ -229,6 +230,46 @@ check "... HEAD: 200" [ "$status" = 200 ]
 # The CA's validator is never signed in; the answer must not need it.
 check "... without any cookie or token" \
     sh -c "! grep -qi '^Set-Cookie' '$T/h'"
+
+# --- Pebble validates through Apache; finalize; download ------------------------
+OID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' \
+    "$T/order.json" 2>/dev/null)
+CID=$(python3 -c 'import json,sys
+j=json.load(open(sys.argv[1]))
+print([c for a in j["authorizations"] for c in a["challenges"] if c["type"]=="http-01"][0]["id"])' \
+    "$T/order.json" 2>/dev/null)
+# shellcheck disable=SC2086
+get "/acme/challenges/${CID:-0}/respond" -X POST $API \
+    -H "Authorization: Bearer $APACHE_ADMIN_TOKEN" --data '{}'
+check "API: respond (self-check through Apache, then the CA)" \
+    [ "$status" = 200 ]
+i=0
+st=
+while [ "$i" -lt 60 ]; do
+	get "/acme/orders/${OID:-0}" -H "Accept: application/json" \
+	    -H "Authorization: Bearer $APACHE_ADMIN_TOKEN"
+	st=$(jget 'j["status"]')
+	case $st in
+	ready|valid|invalid) break ;;
+	esac
+	sleep 0.5
+	i=$((i + 1))
+done
+check "Pebble validated the name through Apache (order ready, was $st)" \
+    [ "$st" = ready ]
+# shellcheck disable=SC2086
+get "/acme/orders/${OID:-0}/finalize" -X POST $API \
+    -H "Authorization: Bearer $APACHE_ADMIN_TOKEN" --data '{}'
+check "API: finalize: 200 with a certificate" \
+    [ "$status" = 200 ] && [ -n "$(jget 'j["certificate_id"]')" ]
+get "/acme/orders/${OID:-0}/certificate" \
+    -H "Authorization: Bearer $APACHE_ADMIN_TOKEN"
+check "the chain downloads through Apache as application/pem-certificate-chain" \
+    [ "$status" = 200 ] &&
+    header Content-Type | grep -q '^application/pem-certificate-chain'
+check "... and names apache.example.test" \
+    sh -c "openssl x509 -in '$T/b' -noout -ext subjectAltName 2>/dev/null |
+    grep -q 'DNS:apache.example.test'"
 
 if grep -q -e 'Sanitizer' -e 'runtime error' "$APACHE_WORK/fcgi.log"; then
 	ok 1 "no sanitizer reports from acme.fcgi"
