@@ -70,6 +70,10 @@ usage(void)
 
 static void
 vlog(const char *level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void
+vlog(const char *level, const char *fmt, va_list ap)
 {
 	char	 t[21], *line = NULL, *esc;
 

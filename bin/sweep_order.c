@@ -34,8 +34,10 @@
 #define WAIT_VALIDATION	5		/* s, a challenge being validated */
 #define WAIT_PROCESSING	10		/* s, issuance without Retry-After */
 #define WAIT_MANUAL_DNS	300		/* s, dns-01 left to the user */
+#define WAIT_NOTREADY	10		/* s, "ready" yet orderNotReady */
 #define BACKOFF_CAP	(6 * 3600)	/* s */
 #define ALERT_AFTER	3		/* failed tries before an alert */
+#define PARKED		(30 * SWEEP_DAY) /* a valid order given up */
 
 enum step {
 	STEP_DONE = 0,		/* nothing more this sweep */
@@ -166,20 +168,29 @@ dns_cleanup(struct job *j)
 				    &j->so->authz[i].ch[k], 0);
 }
 
-/* Stops working on the order for good: invalid, with our reason. */
+/*
+ * Stops working on the order: invalid, with our reason.  An order the CA
+ * calls valid (its certificate would not download or store) keeps its
+ * status and is parked for a month instead.
+ */
 static void
 give_up(struct job *j, const char *why)
 {
 	struct alert	 a;
 	char		*ej = NULL, *msg = NULL, *d;
 	enum panel_err	 pe;
+	int64_t		 now = time(NULL);
 
 	if (asprintf(&msg, "Gave up on order %lld (%s): %s", (long long)j->id,
 	    j->so->ndomains ? j->so->domains[0] : "", why) < 0)
 		return;
 	ej = sw_error_json(msg);
-	pe = store_order_set_status(j->w->st, j->id, STORE_ORD_INVALID, ej,
-	    j->token, time(NULL));
+	if (j->so->status == STORE_ORD_VALID)
+		pe = store_order_retry(j->w->st, j->id, now + PARKED, ej,
+		    j->token, now);
+	else
+		pe = store_order_set_status(j->w->st, j->id, STORE_ORD_INVALID,
+		    ej, j->token, now);
 	if (pe == PANEL_OK) {
 		j->gave_up = 1;
 		store_event_add(j->w->st, j->id, "given up", why, time(NULL));
@@ -205,10 +216,12 @@ give_up(struct job *j, const char *why)
 /*
  * A failed step: retry later.  A CA rate limit (or any problem with a
  * Retry-After) waits until the CA's time without counting a try; other
- * failures count one and back off exponentially.
+ * failures count one and back off exponentially, or retry after `soon`
+ * seconds when that is not 0.
  */
 static void
-fail(struct job *j, const struct ops_err *err, const char *what)
+fail_soon(struct job *j, const struct ops_err *err, const char *what,
+    int64_t soon)
 {
 	struct alert	 a;
 	char		 t[21], cond[32], *ej = NULL, *msg = NULL, *d;
@@ -231,7 +244,7 @@ fail(struct job *j, const struct ops_err *err, const char *what)
 		return;
 	}
 	if (at <= now)
-		at = now + sw_backoff(tries, BACKOFF_CAP);
+		at = now + (soon > 0 ? soon : sw_backoff(tries, BACKOFF_CAP));
 	ej = err->problem != NULL ? strdup(err->problem) :
 	    sw_error_json(err->msg);
 	pe = store_order_retry(j->w->st, j->id, at, ej, j->token, now);
@@ -264,6 +277,12 @@ fail(struct job *j, const struct ops_err *err, const char *what)
 		free(d);
 		free(msg);
 	}
+}
+
+static void
+fail(struct job *j, const struct ops_err *err, const char *what)
+{
+	fail_soon(j, err, what, 0);
 }
 
 /* A failure of the sweep's own, as an ops_err for fail(). */
@@ -313,6 +332,36 @@ on_invalid(struct job *j)
 	}
 	json_decref(p);
 	dns_cleanup(j);
+}
+
+/* The deploy hook failed: try again later with backoff, alert once. */
+static void
+deploy_failed(struct job *j, const struct store_cert *c, const char *how)
+{
+	struct alert	 a;
+	char		 obj[64], *msg = NULL, *ej, *d;
+	int64_t		 now = time(NULL), tries = j->so->tries + 1;
+
+	sw_stat(j->w->sw, STAT_FAILED);
+	if (asprintf(&msg, "The deploy hook failed for certificate %lld (%s): "
+	    "%s. It runs again at a later sweep.", (long long)c->id,
+	    c->ndomains ? c->domains[0] : "", how ? how : "") < 0)
+		return;
+	ej = sw_error_json(msg);
+	(void)store_order_retry(j->w->st, j->id, now + sw_backoff(tries,
+	    BACKOFF_CAP), ej, j->token, now);
+	free(ej);
+	d = sw_join(c->domains, c->ndomains, ", ");
+	memset(&a, 0, sizeof(a));
+	a.kind = "deploy-failed";
+	a.object = sw_obj(obj, "certificate", c->id);
+	a.cond = "";
+	a.subject = d != NULL ? d : "";
+	a.message = msg;
+	a.cert = c;
+	(void)alert_send(j->w, &a);
+	free(d);
+	free(msg);
 }
 
 /* Runs the deploy hook for certificate cert_id of the order: the chain
@@ -367,8 +416,12 @@ deploy(struct job *j, int64_t cert_id)
 	if (ok) {
 		store_event_add(j->w->st, j->id, "deployed", how, time(NULL));
 		sw_stat(j->w->sw, STAT_DEPLOYED);
+		/* A past deploy failure's error goes. */
+		if (j->so->error != NULL)
+			(void)store_order_set_status(j->w->st, j->id,
+			    STORE_ORD_VALID, NULL, j->token, time(NULL));
 	} else
-		sw_stat(j->w->sw, STAT_FAILED);
+		deploy_failed(j, c, how);
 out:
 	if (fds[0] != -1)
 		close(fds[0]);
@@ -431,6 +484,16 @@ step_finalize(struct job *j)
 		    store_ord_status_name(j->so->status));
 		ops_err_clear(&err);
 		return STEP_AGAIN;
+	}
+	/* The CA said orderNotReady yet still calls it ready: a passing
+	 * inconsistency, so look again soon (counting a try). */
+	if (pe == PANEL_ERR_INVALID && strcmp(err.code, "order_state") == 0 &&
+	    j->so != NULL && j->so->lease_token == j->token &&
+	    j->so->status == STORE_ORD_READY) {
+		fail_soon(j, &err, "finalizing (the CA said the order is not "
+		    "ready)", WAIT_NOTREADY);
+		ops_err_clear(&err);
+		return STEP_DONE;
 	}
 	/* Invalid at the CA: order_process's end reports it. */
 	if (j->so != NULL && j->so->lease_token == j->token &&
@@ -518,6 +581,12 @@ step_processing(struct job *j)
 		snprintf(why, sizeof(why), "the CA is issuing (Retry-After "
 		    "%lld s)", (long long)wait);
 		defer(j, time(NULL) + wait, why);
+		goto out;
+	}
+	if (ao->status == ACME_S_VALID) {
+		/* Issued: ops stores the certificate and the "valid" status
+		 * in one transaction, so download it now. */
+		s = step_finalize(j);
 		goto out;
 	}
 	/* It moved: let ops write the CA's state down, then carry on. */

@@ -11,6 +11,7 @@
 
 #include "ops.h"
 #include "ops_priv.h"
+#include "store_sweep.h"
 
 /* How long finalize waits for the CA to issue. */
 #define FINALIZE_WAIT	30
@@ -301,6 +302,12 @@ sync_order(const struct ops *o, struct ops_acct *a,
 	enum panel_err		 pe = PANEL_OK;
 	int64_t			 now = time(NULL);
 
+	/* "valid" is written only with the certificate, in one transaction
+	 * (store_certificate): until then the order is still being
+	 * finished, and a crash in between leaves work, not a hole. */
+	if (ns == STORE_ORD_VALID)
+		ns = STORE_ORD_PROCESSING;
+
 	for (i = 0; i < so->nauthz; i++)
 		if (so->authz[i].status == ACME_S_PENDING ||
 		    ns == STORE_ORD_INVALID)
@@ -465,7 +472,8 @@ order_key(const struct ops *o, const struct store_order *so,
 static enum panel_err
 store_certificate(const struct ops *o, struct ops_acct *a,
     const struct store_order *so, const struct acme_order *ao,
-    const struct acme_key *key, int64_t *cert_id, struct ops_err *err)
+    const struct acme_key *key, int64_t lease, int64_t *cert_id,
+    struct ops_err *err)
 {
 	struct acme_certinfo	*ci = NULL;
 	struct store_cert	 sc;
@@ -499,18 +507,37 @@ store_certificate(const struct ops *o, struct ops_acct *a,
 		    (ci->not_after - ci->not_before) * 2 / 3;
 	if ((pe = store_begin(o->st)) != PANEL_OK)
 		goto dberr;
-	if ((pe = store_cert_add(o->st, &sc, now, &cid)) != PANEL_OK ||
-	    (pe = ops_seal_key(o, key, "certificate", cid, &sealed,
-	    &slen)) != PANEL_OK ||
-	    (pe = store_cert_set_key(o->st, cid, sealed, slen)) != PANEL_OK ||
-	    (so->renews != 0 && (pe = store_cert_set_replaced(o->st,
-	    so->renews, cid, now)) != PANEL_OK) ||
-	    (pe = store_commit(o->st)) != PANEL_OK) {
+	/* Fenced: a holder whose lease was taken over writes nothing. */
+	if (lease != 0 &&
+	    (pe = store_order_fence(o->st, so->id, lease)) != PANEL_OK) {
 		store_rollback(o->st);
 		goto dberr;
 	}
+	if ((pe = store_cert_add(o->st, &sc, now, &cid)) != PANEL_OK ||
+	    (pe = ops_seal_key(o, key, "certificate", cid, &sealed,
+	    &slen)) != PANEL_OK ||
+	    (pe = store_cert_set_key(o->st, cid, sealed, slen)) != PANEL_OK)
+		goto rollback;
+	/* The renewed certificate may have been revoked or replaced by
+	 * hand meanwhile; then there is nothing to mark. */
+	if (so->renews != 0 && (pe = store_cert_set_replaced(o->st,
+	    so->renews, cid, now)) != PANEL_OK && pe != PANEL_ERR_NOTFOUND)
+		goto rollback;
+	if ((pe = store_order_set_status(o->st, so->id, STORE_ORD_VALID,
+	    NULL, lease, now)) != PANEL_OK ||
+	    (pe = store_order_set_urls(o->st, so->id, NULL, NULL,
+	    ao->certificate, 0, now)) != PANEL_OK ||
+	    (pe = store_commit(o->st)) != PANEL_OK)
+		goto rollback;
 	*cert_id = cid;
 	goto out;
+rollback:
+	store_rollback(o->st);
+	if (pe == PANEL_ERR_EXISTS) {
+		/* Someone stored this order's certificate first. */
+		pe = PANEL_OK;
+		goto out;
+	}
 dberr:
 	ops_fail_store(err, pe, "Saving the certificate");
 out:
@@ -577,14 +604,16 @@ ops_order_finalize(const struct ops *o, int64_t id, int64_t owner,
 		    "valid: %s", acme_status_name(ao->status),
 		    ao->status == ACME_S_PENDING ? "validate every name first." :
 		    ao->status == ACME_S_PROCESSING ? "the CA is still issuing; "
-		    "try again in a moment." : "see the CA's problem above.");
+		    "try again in a moment." : ao->status == ACME_S_READY ?
+		    "the CA did not take the request yet; try again." :
+		    "see the CA's problem on the order.");
 		ops_audit(o, "order.finalize", obj, AUDIT_FAIL, err->msg);
 		pe = PANEL_ERR_INVALID;
 		goto out;
 	}
 	if (key == NULL && (pe = order_key(o, so, &key, err)) != PANEL_OK)
 		goto out;
-	if ((pe = store_certificate(o, &a, so, ao, key, &cid, err)) !=
+	if ((pe = store_certificate(o, &a, so, ao, key, lease, &cid, err)) !=
 	    PANEL_OK) {
 		ops_audit(o, "order.finalize", obj, AUDIT_FAIL, err->msg);
 		goto out;

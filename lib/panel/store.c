@@ -40,17 +40,20 @@ EMBED_SQL(panel_sql_0001, "sql/0001_init.sql");
 EMBED_SQL(panel_sql_0002, "sql/0002_acme.sql");
 EMBED_SQL(panel_sql_0003, "sql/0003_sweep.sql");
 EMBED_SQL(panel_sql_0004, "sql/0004_guard.sql");
+EMBED_SQL(panel_sql_0005, "sql/0005_cert_order.sql");
 
 extern const char panel_sql_0001[];
 extern const char panel_sql_0002[];
 extern const char panel_sql_0003[];
 extern const char panel_sql_0004[];
+extern const char panel_sql_0005[];
 
 static const char *const migrations[] = {
 	panel_sql_0001,
 	panel_sql_0002,
 	panel_sql_0003,
 	panel_sql_0004,
+	panel_sql_0005,
 };
 
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))

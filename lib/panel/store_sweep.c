@@ -21,6 +21,13 @@
 #define LIST_DEFAULT	100
 #define LIST_MAX	500
 #define ORD_ACTIVE	"('new', 'pending', 'ready', 'processing')"
+/* A renewal order still in flight for certificate c: active, or valid
+ * at the CA with its certificate not stored yet (ops writes the status
+ * before it downloads; a crash in between leaves exactly that). */
+#define RENEWING(o, c)	"(" o ".renews = " c " AND (" o ".status IN " \
+			ORD_ACTIVE " OR (" o ".status = 'valid' AND NOT EXISTS " \
+			"(SELECT 1 FROM certificates x WHERE x.order_id = " \
+			o ".id))))"
 
 enum sw_stmt {
 	SW_DEFER,
@@ -42,16 +49,16 @@ static const char *const sw_sql[] = {
 	    "c.serial, c.not_before, c.not_after, c.domains, c.ari_id, "
 	    "c.renew_at FROM certificates c JOIN orders o ON o.id = c.order_id "
 	    "WHERE c.status = 'valid' AND o.auto_renew = 1 AND c.id > ?1 "
-	    "AND NOT EXISTS (SELECT 1 FROM orders r WHERE r.renews = c.id "
-	    "AND r.status IN " ORD_ACTIVE ") ORDER BY c.id LIMIT ?2",
-	[SW_ACTIVE] = "SELECT count(*), coalesce(min(id), 0) FROM orders "
-	    "WHERE renews = ?1 AND status IN " ORD_ACTIVE,
+	    "AND NOT EXISTS (SELECT 1 FROM orders r WHERE "
+	    RENEWING("r", "c.id") ") ORDER BY c.id LIMIT ?2",
+	[SW_ACTIVE] = "SELECT count(*), coalesce(min(r.id), 0) FROM orders r "
+	    "WHERE " RENEWING("r", "?1"),
 	[SW_FAILURES] = "SELECT count(*), coalesce(max(updated), 0) "
 	    "FROM orders WHERE renews = ?1 AND status IN ('invalid', "
 	    "'expired')",
 	[SW_UNFINISHED] = "SELECT o.id FROM orders o WHERE o.status = 'valid' "
-	    "AND o.auto = 1 AND (o.lease_owner IS NULL OR "
-	    "o.lease_until <= ?2) AND (NOT EXISTS (SELECT 1 FROM certificates c "
+	    "AND o.auto = 1 AND o.retry_at <= ?2 AND (o.lease_owner IS NULL "
+	    "OR o.lease_until <= ?2) AND (NOT EXISTS (SELECT 1 FROM certificates c "
 	    "WHERE c.order_id = o.id) OR (?1 <> 0 AND EXISTS (SELECT 1 FROM "
 	    "certificates c WHERE c.order_id = o.id AND c.status = 'valid') "
 	    "AND NOT EXISTS (SELECT 1 FROM order_events e WHERE "

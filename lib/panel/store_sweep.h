@@ -31,8 +31,14 @@ enum panel_err	 store_order_fence(struct store *st, int64_t id,
 		    int64_t lease_token);
 
 /*
+ * A renewal order is "in flight" for a certificate while it is active
+ * (new, pending, ready, processing), and also while it is valid but its
+ * certificate is not stored yet: ops writes the CA's "valid" before it
+ * downloads, and a crash in between must not look like a failed or
+ * missing renewal.
+ *
  * Valid certificates whose order has auto_renew set and that have no
- * active renewal order (new, pending, ready, processing), ids > after,
+ * renewal order in flight, ids > after,
  * by id, at most limit (0: 100; at most 500).  Fields filled: id,
  * order_id, owner, account_id, serial, not_before, not_after, domains,
  * ari_id, renew_at, status; chain_pem and key_enc are NULL.
@@ -40,8 +46,8 @@ enum panel_err	 store_order_fence(struct store *st, int64_t id,
 enum panel_err	 store_renew_candidates(struct store *st, int64_t after,
 		    unsigned limit, struct store_cert_list **out);
 
-/* Active renewal orders of certificate cert_id: how many (*n) and the
- * lowest id among them (*first, 0 when none). */
+/* Renewal orders in flight for certificate cert_id: how many (*n) and
+ * the lowest id among them (*first, 0 when none). */
 enum panel_err	 store_renew_active(struct store *st, int64_t cert_id,
 		    int64_t *n, int64_t *first);
 
@@ -51,10 +57,10 @@ enum panel_err	 store_renew_failures(struct store *st, int64_t cert_id,
 		    int64_t *n, int64_t *last);
 
 /*
- * Valid orders with auto set and no live lease that still need the
- * sweep: no certificate stored yet (a crash between the status write
- * and the download), or, when deploy is set, a current (valid)
- * certificate but no "deployed" event.  *ids (free()) gets at most
+ * Valid orders with auto set, retry_at <= now and no live lease that
+ * still need the sweep: no certificate stored yet (a crash between the
+ * status write and the download), or, when deploy is set, a current
+ * (valid) certificate but no "deployed" event.  *ids (free()) gets at most
  * limit (0: 100; at most 500) order ids, oldest first.
  */
 enum panel_err	 store_orders_unfinished(struct store *st, int deploy,

@@ -64,8 +64,8 @@ test_migrations(void)
 	size_t		 i;
 
 	ok(store_open(dbpath, &st) == PANEL_OK, "open creates the database");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 4 &&
-	    store_schema_latest() == 4, "user_version is 4 after migrations");
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 5 &&
+	    store_schema_latest() == 5, "user_version is 5 after migrations");
 	ok(stat(dbpath, &sb) == 0 && (sb.st_mode & 077) == 0,
 	    "database file is 0600");
 	for (n = 1; n <= store_schema_latest(); n++) {
@@ -87,19 +87,20 @@ test_migrations(void)
 	    "every sql/ migration is built in (rebuild store.o after adding "
 	    "one)");
 	globfree(&g);
-	ok(store_migration_sql(0) == NULL && store_migration_sql(5) == NULL,
+	ok(store_migration_sql(0) == NULL && store_migration_sql(
+	    store_schema_latest() + 1) == NULL,
 	    "no migration outside 1..latest");
 	store_close(st);
 	st = NULL;
 	ok(store_open(dbpath, &st) == PANEL_OK, "reopen");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 4,
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 5,
 	    "reopening is idempotent");
 	ok(store_durable(st, 1) == PANEL_OK && store_durable(st, 0) ==
 	    PANEL_OK, "synchronous FULL and back");
 	store_close(st);
 
 	db = raw_open(dbpath);
-	is_int(raw_int(db, "PRAGMA user_version"), 4, "raw user_version");
+	is_int(raw_int(db, "PRAGMA user_version"), 5, "raw user_version");
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM "
 		    "sqlite_schema WHERE type = 'table' AND name = '%s'",
@@ -556,7 +557,11 @@ test_certs(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
 	c.not_after = 5000;
 	c.serial = (char[]){ "0a1c" };
 	c.renew_at = 0;
+	ok(store_cert_add(st, &c, 1000, &id2) == PANEL_ERR_EXISTS,
+	    "one certificate per order");
+	c.order_id = 0;		/* e.g. imported, or its order deleted */
 	ok(store_cert_add(st, &c, 1000, &id2) == PANEL_OK, "second cert");
+	c.order_id = oid;
 	ok(store_cert_get(st, id1, bob, &g) == PANEL_ERR_NOTFOUND,
 	    "bob cannot get alice's certificate");
 	ok(store_cert_get(st, id1, alice, &g) == PANEL_OK &&
@@ -572,10 +577,10 @@ test_certs(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
 	    l->total == 2 && l->v[0].id == id1, "offset paging");
 	store_cert_list_free(l);
 	ok(store_cert_by_order(st, oid, alice, &g) == PANEL_OK &&
-	    g->id == id2, "newest cert of the order");
+	    g->id == id1, "the certificate of the order");
 	store_cert_free(g);
 	ok(store_order_get(st, oid, 0, &o) == PANEL_OK &&
-	    o->certificate_id == id2, "order knows its certificate");
+	    o->certificate_id == id1, "order knows its certificate");
 	store_order_free(o);
 	ok(store_cert_due(st, 600, 10, &l) == PANEL_OK && l->n == 1 &&
 	    l->v[0].id == id1, "renewal due");
