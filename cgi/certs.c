@@ -426,6 +426,7 @@ certs_key(struct rq *rq)
 	if (strlen(fn) > 4 && strlen(fn) + 4 < sizeof(fn))
 		memcpy(fn + strlen(fn) - 4, ".key.pem", 9);
 	rq->resp->status = 200;
+	rq->resp->secret = 1;
 	rq->resp->len = 0;
 	attachment(rq, "application/x-pem-file", fn);
 	resp_add(rq->resp, pem, len);

@@ -335,7 +335,18 @@ resp_add(struct resp *p, const char *s, size_t len)
 		ncap = p->cap ? p->cap : 4096;
 		while (ncap < p->len + len + 1)
 			ncap *= 2;
-		if ((nb = realloc(p->body, ncap)) == NULL) {
+		if (p->secret) {
+			/* No copy of a key left behind in freed memory. */
+			if ((nb = malloc(ncap)) == NULL) {
+				p->failed = 1;
+				return;
+			}
+			if (p->body != NULL) {
+				memcpy(nb, p->body, p->len + 1);
+				explicit_bzero(p->body, p->cap);
+				free(p->body);
+			}
+		} else if ((nb = realloc(p->body, ncap)) == NULL) {
 			p->failed = 1;
 			return;
 		}
@@ -486,8 +497,8 @@ resp_clear(struct resp *p)
 		return;
 	free(p->ctype);
 	free(p->headers);
-	/* A body may have held a private key (certificate key download). */
-	if (p->body != NULL)
+	/* A body that held a private key (certs_key sets secret). */
+	if (p->body != NULL && p->secret)
 		explicit_bzero(p->body, p->cap);
 	free(p->body);
 	memset(p, 0, sizeof(*p));

@@ -60,6 +60,7 @@ struct resp {
 	size_t	 len;
 	size_t	 cap;
 	int	 failed;	/* out of memory while building */
+	int	 secret;	/* holds a private key: wiped, never moved */
 };
 
 /* The environment of one request (FastCGI params or CGI environ). */

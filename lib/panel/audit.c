@@ -361,7 +361,10 @@ audit_query(struct store *st, const struct audit_filter *f,
 		free(prefix);
 		return PANEL_ERR_NOMEM;
 	}
-	if ((s = st_prep(st, ST_AUDIT_QUERY)) == NULL ||
+	/* The statement whose index fits the filters (store_sql.c). */
+	if ((s = st_prep(st, f->actor != NULL ? ST_AUDIT_QUERY_ACTOR :
+	    f->object != NULL ? ST_AUDIT_QUERY_OBJECT : exact != NULL ?
+	    ST_AUDIT_QUERY_ACTION : ST_AUDIT_QUERY)) == NULL ||
 	    BIND(st, s, P_I(f->before > 0 ? f->before : INT64_MAX),
 	    P_T(f->actor), P_T(exact), P_T(prefix), P_T(f->object),
 	    f->has_result ? P_T(audit_result_name(f->result)) : P_NULL,

@@ -41,12 +41,16 @@ EMBED_SQL(panel_sql_0002, "sql/0002_acme.sql");
 EMBED_SQL(panel_sql_0003, "sql/0003_sweep.sql");
 EMBED_SQL(panel_sql_0004, "sql/0004_guard.sql");
 EMBED_SQL(panel_sql_0005, "sql/0005_cert_order.sql");
+EMBED_SQL(panel_sql_0006, "sql/0006_dash.sql");
+EMBED_SQL(panel_sql_0007, "sql/0007_counts.sql");
 
 extern const char panel_sql_0001[];
 extern const char panel_sql_0002[];
 extern const char panel_sql_0003[];
 extern const char panel_sql_0004[];
 extern const char panel_sql_0005[];
+extern const char panel_sql_0006[];
+extern const char panel_sql_0007[];
 
 static const char *const migrations[] = {
 	panel_sql_0001,
@@ -54,6 +58,8 @@ static const char *const migrations[] = {
 	panel_sql_0003,
 	panel_sql_0004,
 	panel_sql_0005,
+	panel_sql_0006,
+	panel_sql_0007,
 };
 
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -295,17 +301,79 @@ strv_json(const char *const *v, size_t n, char **out)
 	return *out == NULL ? -1 : 0;
 }
 
+/*
+ * The common case of json_strv: a compact array of printable-ASCII
+ * strings without escapes, as strv_json writes names.  1 when parsed
+ * into *v and *n, 0 when text is anything else (jansson then decides),
+ * -1 when out of memory.
+ */
+static int
+strv_simple(const char *text, char ***v, size_t *n)
+{
+	const char	*p = text, *q;
+	char	       **r = NULL, **nr;
+	size_t		 k = 0;
+
+	while (*p == ' ')
+		p++;
+	if (*p++ != '[')
+		return 0;
+	while (*p == ' ')
+		p++;
+	if (*p == ']')
+		goto end;
+	for (;;) {
+		if (*p++ != '"')
+			goto no;
+		for (q = p; *q != '"'; q++)
+			if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e ||
+			    *q == '\\')
+				goto no;
+		if ((nr = reallocarray(r, k + 1, sizeof(*r))) == NULL)
+			goto oom;
+		r = nr;
+		if ((r[k] = strndup(p, (size_t)(q - p))) == NULL)
+			goto oom;
+		k++;
+		for (p = q + 1; *p == ' '; p++)
+			continue;
+		if (*p == ']')
+			break;
+		if (*p++ != ',')
+			goto no;
+		while (*p == ' ')
+			p++;
+	}
+end:
+	for (p++; *p == ' ' || *p == '\n'; p++)
+		continue;
+	if (*p != '\0')
+		goto no;
+	*v = r;
+	*n = k;
+	return 1;
+no:
+	panel_strv_free(r, k);
+	return 0;
+oom:
+	panel_strv_free(r, k);
+	return -1;
+}
+
 int
 json_strv(const char *text, char ***v, size_t *n)
 {
 	json_t	*a, *e;
 	size_t	 i;
 	char   **r = NULL;
+	int	 fast;
 
 	*v = NULL;
 	*n = 0;
 	if (text == NULL)
 		return 0;
+	if ((fast = strv_simple(text, v, n)) != 0)
+		return fast == 1 ? 0 : -1;
 	a = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
 	if (a == NULL || !json_is_array(a))
 		goto bad;

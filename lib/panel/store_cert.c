@@ -258,7 +258,8 @@ store_dashboard_expiring(struct store *st, int64_t owner, unsigned limit,
 	sqlite3_stmt	*s;
 
 	*out = NULL;
-	if ((s = st_prep(st, ST_CERT_EXPIRING)) == NULL ||
+	if ((s = st_prep(st, owner != 0 ? ST_CERT_EXPIRING :
+	    ST_CERT_EXPIRING_ALL)) == NULL ||
 	    BIND(st, s, P_I(owner), P_I(clamp_limit(limit))) == -1)
 		return PANEL_ERR_DB;
 	return cert_rows(st, s, out);
@@ -273,7 +274,8 @@ store_dashboard_counts(struct store *st, int64_t owner, int64_t soon,
 	int		 r;
 
 	memset(out, 0, sizeof(*out));
-	if ((s = st_prep(st, ST_DASH_COUNTS)) == NULL ||
+	if ((s = st_prep(st, owner != 0 ? ST_DASH_COUNTS :
+	    ST_DASH_COUNTS_ALL)) == NULL ||
 	    BIND(st, s, P_I(owner), P_I(soon), P_I(since)) == -1)
 		return PANEL_ERR_DB;
 	if ((r = st_step(st, s, &err)) != 1)

@@ -534,7 +534,8 @@ store_dashboard_failures(struct store *st, int64_t owner, unsigned limit,
 
 	*out = NULL;
 	limit = clamp_limit(limit);
-	if ((s = st_prep(st, ST_ORD_FAILURES)) == NULL ||
+	if ((s = st_prep(st, owner != 0 ? ST_ORD_FAILURES :
+	    ST_ORD_FAILURES_ALL)) == NULL ||
 	    BIND(st, s, P_I(owner), P_I(limit)) == -1)
 		return PANEL_ERR_DB;
 	if ((l = calloc(1, sizeof(*l))) == NULL) {

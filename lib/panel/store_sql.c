@@ -59,6 +59,20 @@
 			"AND c.created >= ?3"
 #define AUDIT_COLS	"id, at, actor, ip, action, object, result, " \
 			"detail, prev_hash, hash"
+/* A count the triggers of 0006 keep, for owner ?1 (0: everyone). */
+#define DASH_KEPT(what)	"(SELECT coalesce(max(n), 0) FROM dash_counts " \
+			"WHERE owner = ?1 AND what = '" what "')"
+/* ?1 before (id), ?2 actor, ?3 action, ?4 action prefix, ?5 object,
+ * ?6 result, ?7 from, ?8 to (at), ?9 limit. */
+#define AUDIT_FILTER	"id < ?1 AND (?2 IS NULL OR actor = ?2) " \
+			"AND (?3 IS NULL OR action = ?3) " \
+			"AND (?4 IS NULL OR " \
+			"substr(action, 1, length(?4)) = ?4) " \
+			"AND (?5 IS NULL OR object = ?5) " \
+			"AND (?6 IS NULL OR result = ?6) " \
+			"AND (?7 IS NULL OR at >= ?7) " \
+			"AND (?8 IS NULL OR at < ?8) " \
+			"ORDER BY id DESC LIMIT ?9"
 #define BILL_COLS	"id, certificate_id, cycle, idem_key, state, " \
 			"detail, order_id, tries, created, updated"
 
@@ -193,10 +207,15 @@ static const char *const sql[] = {
 	    ORD_ACTIVE " AND o.retry_at <= ?1 AND (o.lease_owner IS NULL OR "
 	    "o.lease_until <= ?1) AND (?2 = 0 OR o.auto = 1) "
 	    "ORDER BY o.retry_at, o.id LIMIT ?3",
+	/* One owner (orders_owner) and everyone's (orders_updated): an
+	 * "?1 = 0 OR" would keep SQLite from using the owner's index. */
 	[ST_ORD_FAILURES] = "SELECT " ORD_LCOLS " FROM orders o "
-	    "WHERE (?1 = 0 OR o.owner = ?1) AND (o.status = 'invalid' OR "
+	    "WHERE o.owner = ?1 AND (o.status = 'invalid' OR "
 	    "o.error IS NOT NULL) ORDER BY o.updated DESC, o.id DESC "
 	    "LIMIT ?2",
+	[ST_ORD_FAILURES_ALL] = "SELECT " ORD_LCOLS " FROM orders o "
+	    "WHERE (o.status = 'invalid' OR o.error IS NOT NULL) "
+	    "ORDER BY o.updated DESC, o.id DESC LIMIT ?2",
 
 	[ST_AUTHZ_ADD] = "INSERT INTO authorizations (order_id, url, "
 	    "ident_type, identifier, status, expires, wildcard, error, "
@@ -259,22 +278,30 @@ static const char *const sql[] = {
 	    "AND o.auto_renew = 1 AND NOT EXISTS (SELECT 1 FROM orders r "
 	    "WHERE r.renews = c.id AND r.status IN " ORD_ACTIVE ") "
 	    "ORDER BY c.renew_at, c.id LIMIT ?2",
+	/* certificates_owner_status and certificates_status_expiry (0005). */
 	[ST_CERT_EXPIRING] = "SELECT " CERT_LCOLS " FROM certificates c "
-	    "WHERE c.status = 'valid' AND (?1 = 0 OR c.owner = ?1) "
+	    "WHERE c.owner = ?1 AND c.status = 'valid' "
 	    "ORDER BY c.not_after, c.id LIMIT ?2",
+	[ST_CERT_EXPIRING_ALL] = "SELECT " CERT_LCOLS " FROM certificates c "
+	    "WHERE c.status = 'valid' ORDER BY c.not_after, c.id LIMIT ?2",
 
-	/* ?1 owner, ?2 soon, ?3 since */
-	[ST_DASH_COUNTS] = "SELECT "
-	    "(SELECT count(*) FROM accounts WHERE status = 'valid' "
-	    "AND (?1 = 0 OR owner = ?1)), "
-	    "(SELECT count(*) FROM orders WHERE status IN " ORD_ACTIVE
-	    " AND (?1 = 0 OR owner = ?1)), "
+	/* ?1 owner (0: everyone), ?2 soon, ?3 since.  The standing counts
+	 * are kept by triggers (0006); the two that depend on the time are
+	 * index ranges (0005), one owner's or (_ALL) everyone's. */
+	[ST_DASH_COUNTS] = "SELECT " DASH_KEPT("accounts_valid") ", "
+	    DASH_KEPT("orders_active") ", "
+	    "(SELECT count(*) FROM orders WHERE owner = ?1 "
+	    "AND status = 'invalid' AND updated >= ?3), "
+	    DASH_KEPT("certs_valid") ", "
+	    "(SELECT count(*) FROM certificates WHERE owner = ?1 "
+	    "AND status = 'valid' AND not_after < ?2)",
+	[ST_DASH_COUNTS_ALL] = "SELECT " DASH_KEPT("accounts_valid") ", "
+	    DASH_KEPT("orders_active") ", "
 	    "(SELECT count(*) FROM orders WHERE status = 'invalid' "
-	    "AND updated >= ?3 AND (?1 = 0 OR owner = ?1)), "
+	    "AND updated >= ?3), "
+	    DASH_KEPT("certs_valid") ", "
 	    "(SELECT count(*) FROM certificates WHERE status = 'valid' "
-	    "AND (?1 = 0 OR owner = ?1)), "
-	    "(SELECT count(*) FROM certificates WHERE status = 'valid' "
-	    "AND not_after < ?2 AND (?1 = 0 OR owner = ?1))",
+	    "AND not_after < ?2)",
 
 	/* ?1 names (JSON array), ?2 CA directory URL, ?3 since; ?4: rows
 	 * to skip, newest first. */
@@ -321,14 +348,21 @@ static const char *const sql[] = {
 	    "?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[ST_AUDIT_WALK] = "SELECT " AUDIT_COLS " FROM audit_log "
 	    "WHERE id > ?1 ORDER BY id LIMIT ?2",
+	/*
+	 * One filter text, four ways in: with no actor, object or exact
+	 * action the newest rows by id; otherwise the index of the first
+	 * of those given (audit_actor, audit_object, audit_action: each is
+	 * (column, id), so the rows come newest first without a sort).
+	 * "?2 IS NULL OR" alone would keep SQLite from every index.
+	 */
 	[ST_AUDIT_QUERY] = "SELECT " AUDIT_COLS " FROM audit_log "
-	    "WHERE id < ?1 AND (?2 IS NULL OR actor = ?2) "
-	    "AND (?3 IS NULL OR action = ?3) "
-	    "AND (?4 IS NULL OR substr(action, 1, length(?4)) = ?4) "
-	    "AND (?5 IS NULL OR object = ?5) "
-	    "AND (?6 IS NULL OR result = ?6) "
-	    "AND (?7 IS NULL OR at >= ?7) AND (?8 IS NULL OR at < ?8) "
-	    "ORDER BY id DESC LIMIT ?9",
+	    "WHERE " AUDIT_FILTER,
+	[ST_AUDIT_QUERY_ACTOR] = "SELECT " AUDIT_COLS " FROM audit_log "
+	    "WHERE actor = ?2 AND " AUDIT_FILTER,
+	[ST_AUDIT_QUERY_OBJECT] = "SELECT " AUDIT_COLS " FROM audit_log "
+	    "WHERE object = ?5 AND " AUDIT_FILTER,
+	[ST_AUDIT_QUERY_ACTION] = "SELECT " AUDIT_COLS " FROM audit_log "
+	    "WHERE action = ?3 AND " AUDIT_FILTER,
 };
 
 _Static_assert(sizeof(sql) / sizeof(sql[0]) == ST__MAX,

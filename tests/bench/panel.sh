@@ -1,0 +1,406 @@
+#!/bin/sh
+# Panel benchmark: acme.fcgi's busiest pages behind lighttpd, next to a
+# hello-world libfcgi responder (tests/bench/hello.c) behind the same
+# lighttpd in the same run.
+#
+# The database is made fresh by the real schema (acme-admin migrate),
+# then tests/bench/seed fills it in one transaction: 1,000 users, 10,000
+# CA accounts, 100,000 orders (domains JSON, mixed statuses, a
+# certificate for each valid order) and 1,000,000 audit rows whose hash
+# chain is valid (acme-admin audit verify passes).  The admin and its API
+# token are added after the seed, with acme-admin, so their audit rows
+# chain on.  A plain user's token (user0001) is made too.
+#
+# wrk (-t$BENCH_THREADS -c$BENCH_CONNS -d$BENCH_SECONDS, default
+# -t2 -c16 -d10s, --latency) runs against each URL in turn after a short
+# warm-up; hello runs first and last and its mean is the baseline.
+# Pages are asked as a browser asks (Accept: text/html) and, unless
+# BENCH_JSON=0, as the API (Accept: application/json).  Every request
+# carries "Authorization: Bearer TOKEN".  wrk's timeout is raised to
+# $BENCH_TIMEOUT s (30) so that a slow page shows its latency instead of
+# timeouts.  hello gets as many processes as etc/lighttpd.conf gives the
+# panel.  After the runs the script reads VmRSS, VmHWM, RssAnon, RssFile
+# and the private pages (smaps_rollup) of each acme.fcgi from /proc.
+#
+# The table: req/s and the 50th and 99th percentile latencies from wrk,
+# the ratio to hello's mean, "alone ms" (the best of five single curl
+# requests: the service time without queueing) and the verdict.
+#
+# Targets (the issue): each page >= 0.5x hello's req/s and p99 <= 10 ms;
+# acme.fcgi resident memory <= 8 MB (8 MiB, VmHWM).  The script reports;
+# it exits 0 whether the targets are met or not, 1 only when it could
+# not measure (a tool or program missing, a page not answering 200).
+#
+# Environment: ACME_BUILD (build/rel), BENCH_SECONDS (10), BENCH_THREADS
+# (2), BENCH_CONNS (16), BENCH_TIMEOUT (30), BENCH_JSON (1), BENCH_USER (1: also the pages
+# of a plain user), BENCH_KEEP (1: keep the work directory and print
+# it), BENCH_DB (a seeded database to copy instead of seeding; it must
+# hold the admin user and tokens are then made again).
+#
+# Traffic goes to 127.0.0.1 only; the port is picked free at start;
+# everything started here is stopped by its process id.
+set -u
+
+cd "$(dirname "$0")/../.." || exit 1
+export LC_ALL=C
+root=$(pwd)
+build=${ACME_BUILD:-build/rel}
+secs=${BENCH_SECONDS:-10}
+threads=${BENCH_THREADS:-2}
+conns=${BENCH_CONNS:-16}
+wtimeout=${BENCH_TIMEOUT:-30}
+bdir=$build/tests/bench
+
+for p in lighttpd wrk curl openssl cc pkg-config; do
+	command -v $p >/dev/null 2>&1 ||
+	    { echo "panel.sh: $p not found (make deps)" >&2; exit 1; }
+done
+for f in "$build/acme.fcgi" "$build/bin/acme-admin"; do
+	[ -x "$f" ] || { echo "panel.sh: $f missing (make)" >&2; exit 1; }
+done
+
+# The seed and hello programs: built here, with the project's warnings.
+cflags="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -D_GNU_SOURCE
+    -Wall -Wextra -Werror -Wpedantic -Wshadow -Wpointer-arith -Wcast-qual
+    -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wformat-security
+    -Wvla -Wundef -Wwrite-strings -Wold-style-definition
+    -Wnull-dereference -Wimplicit-fallthrough -O2 -g"
+mkdir -p "$bdir"
+# build NAME PKGS: cc tests/bench/NAME.c when the binary is older.
+build() {
+	if [ ! -x "$bdir/$1" ] || [ "tests/bench/$1.c" -nt "$bdir/$1" ]; then
+		# shellcheck disable=SC2046,SC2086
+		cc $cflags $(pkg-config --cflags $2) -o "$bdir/$1" \
+		    "tests/bench/$1.c" $(pkg-config --libs $2) || return 1
+	fi
+}
+build seed "sqlite3 libcrypto" && build hello fcgi ||
+    { echo "panel.sh: building seed or hello failed" >&2; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/acme-panel-bench.XXXXXX") || exit 1
+chmod 0700 "$tmp"
+mkdir -p "$tmp/www" "$tmp/run"
+lt_pid=
+stop_lighttpd() {
+	[ -n "$lt_pid" ] || return 0
+	# lighttpd stops its FastCGI children before it exits.
+	kill -TERM "$lt_pid" 2>/dev/null
+	n=0
+	while kill -0 "$lt_pid" 2>/dev/null && [ $n -lt 50 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	kill -KILL "$lt_pid" 2>/dev/null
+	wait "$lt_pid" 2>/dev/null
+	# Children left behind (lighttpd killed hard): ours, by pid.
+	for c in $fcgi_pids; do
+		kill -TERM "$c" 2>/dev/null
+	done
+	lt_pid=
+}
+fcgi_pids=
+cleanup() {
+	stop_lighttpd
+	if [ "${BENCH_KEEP:-}" = 1 ]; then
+		echo "# kept $tmp" >&2
+		return
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+conf=$tmp/acme-panel.conf
+db=$tmp/acme.db
+cat >"$conf" <<EOF
+# written by tests/bench/panel.sh
+database = $db
+kek_file = $tmp/kek
+templates = $root/templates
+auth = builtin
+scrypt_lock = $tmp/scrypt.lock
+EOF
+admin="$build/bin/acme-admin -c $conf"
+
+# --- The database ------------------------------------------------------
+t0=$(date +%s.%N)
+if [ -n "${BENCH_DB:-}" ]; then
+	cp "$BENCH_DB" "$db" || exit 1
+	$admin migrate >/dev/null || exit 1
+else
+	$admin migrate >"$tmp/migrate.log" 2>&1 ||
+	    { cat "$tmp/migrate.log" >&2; exit 1; }
+	# A real certificate chain (leaf and issuer) for chain_pem.
+	{
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		    -nodes -keyout "$tmp/ca.key" -out "$tmp/ca.pem" -days 90 \
+		    -subj "/CN=Bench Issuing CA" &&
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		    -nodes -keyout "$tmp/leaf.key" -out "$tmp/leaf.csr" \
+		    -subj "/CN=site1.example.com" &&
+		printf 'subjectAltName=DNS:site1.example.com,DNS:www.site1.example.com\n' \
+		    >"$tmp/leaf.ext" &&
+		openssl x509 -req -in "$tmp/leaf.csr" -CA "$tmp/ca.pem" \
+		    -CAkey "$tmp/ca.key" -CAcreateserial -days 90 \
+		    -extfile "$tmp/leaf.ext" -out "$tmp/leaf.pem" &&
+		cat "$tmp/leaf.pem" "$tmp/ca.pem" >"$tmp/chain.pem"
+	} >"$tmp/openssl.log" 2>&1 ||
+	    { cat "$tmp/openssl.log" >&2; exit 1; }
+	"$bdir/seed" "$db" "$tmp/chain.pem" ||
+	    { echo "panel.sh: seed failed" >&2; exit 1; }
+	pw=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+	printf '%s\n' "$pw" |
+	    $admin user add admin --admin --password-stdin >/dev/null ||
+	    exit 1
+fi
+tok_admin=$($admin token create admin bench 2>/dev/null) ||
+    { echo "panel.sh: token create admin failed" >&2; exit 1; }
+tok_user=
+if [ "${BENCH_USER:-1}" = 1 ]; then
+	tok_user=$($admin token create user0001 bench 2>/dev/null) ||
+	    { echo "panel.sh: token create user0001 failed" >&2; exit 1; }
+fi
+t1=$(date +%s.%N)
+set -- $(sqlite3 "$db" "SELECT (SELECT count(*) FROM accounts) || ' ' ||
+    (SELECT count(*) FROM orders) || ' ' ||
+    (SELECT count(*) FROM certificates) || ' ' ||
+    (SELECT count(*) FROM audit_log)" 2>/dev/null) 2>/dev/null
+echo "# database: $(du -m "$db" | cut -f1) MB, ${1:-?} accounts," \
+    "${2:-?} orders, ${3:-?} certificates, ${4:-?} audit rows;" \
+    "made in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s" >&2
+
+# --- lighttpd: the panel's own include, and /hello beside it ------------
+port=$(tests/lib/freeport 1) || exit 1
+# hello gets as many processes as the panel's pool (etc/lighttpd.conf).
+procs=$(awk -F'=>' '/"max-procs"/ { gsub(/[^0-9]/, "", $2); print $2; exit }' \
+    etc/lighttpd.conf)
+procs=${procs:-2}
+cat >"$tmp/lighttpd.conf" <<EOF
+server.document-root = "$tmp/www"
+server.bind = "127.0.0.1"
+server.port = $port
+server.errorlog = "$tmp/lighttpd.error.log"
+server.pid-file = "$tmp/run/lighttpd.pid"
+server.modules += ( "mod_access" )
+var.acme_fcgi = "$root/$build/acme.fcgi"
+var.acme_conf = "$conf"
+var.acme_socket = "$tmp/run/acme.sock"
+include "$root/etc/lighttpd.conf"
+
+# The baseline: the same pool shape as the panel ($procs processes).
+\$HTTP["url"] =~ "^/hello(/|\$)" {
+	fastcgi.server = (
+		"/hello" => ((
+			"socket"      => "$tmp/run/hello.sock",
+			"bin-path"    => "$root/$bdir/hello",
+			"check-local" => "disable",
+			"max-procs"   => $procs,
+		)),
+	)
+}
+EOF
+lighttpd -D -f "$tmp/lighttpd.conf" >"$tmp/lighttpd.out" 2>&1 &
+lt_pid=$!
+base=http://127.0.0.1:$port
+n=0
+until curl -fsS -o /dev/null "$base/acme/login" 2>/dev/null &&
+    curl -fsS -o /dev/null "$base/hello" 2>/dev/null; do
+	n=$((n + 1))
+	if [ $n -gt 100 ] || ! kill -0 "$lt_pid" 2>/dev/null; then
+		cat "$tmp/lighttpd.out" "$tmp/lighttpd.error.log" >&2 2>/dev/null
+		echo "panel.sh: lighttpd did not come up" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+
+# children EXE: the pids of lighttpd's children running EXE.
+children() {
+	for d in /proc/[0-9]*; do
+		[ -r "$d/stat" ] || continue
+		pp=$(awk '{ sub(/^.*\) /, ""); print $2 }' "$d/stat" 2>/dev/null)
+		[ "$pp" = "$lt_pid" ] || continue
+		[ "$(readlink "$d/exe" 2>/dev/null)" = "$1" ] && echo "${d#/proc/}"
+	done
+}
+acme_exe=$(readlink -f "$build/acme.fcgi")
+hello_exe=$(readlink -f "$bdir/hello")
+fcgi_pids="$(children "$acme_exe") $(children "$hello_exe")"
+
+# --- The runs -------------------------------------------------------------
+# run NAME PATH TOKEN ACCEPT: checks one request, warms up, runs wrk;
+# leaves wrk's output in $tmp/NAME.wrk.
+run() {
+	hdr=
+	[ -n "$3" ] && hdr="Authorization: Bearer $3"
+	code=$(curl -s -o "$tmp/$1.body" -w '%{http_code} %{time_total}' \
+	    ${hdr:+-H "$hdr"} -H "Accept: $4" "$base$2")
+	case $code in
+	200\ *) ;;
+	*)
+		echo "panel.sh: $2 ($4) answered ${code%% *}:" >&2
+		head -c 600 "$tmp/$1.body" >&2
+		echo >&2
+		return 1
+		;;
+	esac
+	# The service time of one request alone: the best of five.
+	i=0
+	while [ $i -lt 5 ]; do
+		curl -s -o /dev/null -w '%{time_total}\n' ${hdr:+-H "$hdr"} \
+		    -H "Accept: $4" "$base$2"
+		i=$((i + 1))
+	done | sort -n | awk 'NR == 1 { printf "%.2f\n", $1 * 1000 }' \
+	    >"$tmp/$1.one"
+	# shellcheck disable=SC2086
+	wrk -t"$threads" -c"$conns" -d2s ${hdr:+-H "$hdr"} -H "Accept: $4" \
+	    "$base$2" >/dev/null 2>&1
+	# shellcheck disable=SC2086
+	wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout "${wtimeout}s" \
+	    --latency ${hdr:+-H "$hdr"} -H "Accept: $4" "$base$2" \
+	    >"$tmp/$1.wrk" 2>&1
+}
+
+# One line "rps p50ms p99ms errors" from a wrk output; "-" for the
+# latencies when no request completed (wrk then prints zeros).
+parse() {
+	awk '
+	function ms(v) {
+		if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+		if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+		if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000
+		return v + 0
+	}
+	/^Requests\/sec:/ { rps = $2 }
+	$1 == "50%" { p50 = ms($2) }
+	$1 == "99%" { p99 = ms($2) }
+	/Non-2xx or 3xx responses:/ { err += $NF }
+	/Socket errors:/ {
+		for (i = 3; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) err += $i + 0
+	}
+	END {
+		if (p99 == "" || p99 + 0 == 0) p50 = p99 = "-"
+		printf "%s %s %s %d\n", rps == "" ? "-" : rps, p50, p99, err
+	}' "$1"
+}
+
+# name path token accept: the pages, in the order they run.
+set -- \
+    "hello|/hello||text/html" \
+    "dashboard|/acme|$tok_admin|text/html" \
+    "orders|/acme/orders|$tok_admin|text/html" \
+    "audit|/acme/audit|$tok_admin|text/html"
+if [ "${BENCH_JSON:-1}" = 1 ]; then
+	set -- "$@" \
+	    "dashboard.json|/acme|$tok_admin|application/json" \
+	    "orders.json|/acme/orders|$tok_admin|application/json" \
+	    "audit.json|/acme/audit|$tok_admin|application/json"
+fi
+if [ -n "$tok_user" ]; then
+	set -- "$@" \
+	    "user.dashboard|/acme|$tok_user|text/html" \
+	    "user.orders|/acme/orders|$tok_user|text/html" \
+	    "user.audit|/acme/audit|$tok_user|text/html"
+fi
+set -- "$@" "hello.2|/hello||text/html"
+
+echo "# lighttpd $base: wrk -t$threads -c$conns -d${secs}s --latency" \
+    "(after -d2s warm-up), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+names=
+failed=
+for spec in "$@"; do
+	IFS='|' read -r name path tok accept <<EOF
+$spec
+EOF
+	echo "# $name: GET $path (Accept: $accept)" >&2
+	if ! run "$name" "$path" "$tok" "$accept"; then
+		failed=1
+		continue
+	fi
+	names="$names $name"
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# Memory, after every run: each acme.fcgi (and hello) process, as
+# "pid VmRSS VmHWM RssAnon RssFile USS" in KiB (USS: the private pages,
+# Private_Clean + Private_Dirty of smaps_rollup).
+mem() {
+	for p in $(children "$1"); do
+		awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 }
+		    /^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 }
+		    END { printf "%d %d %d %d ", r, h, a, f }' "/proc/$p/status"
+		awk '/^Private_(Clean|Dirty):/ { u += $2 }
+		    END { printf "%d\n", u }' "/proc/$p/smaps_rollup" 2>/dev/null ||
+		    echo 0
+	done | sed "s/^/x /"
+}
+acme_mem=$(mem "$acme_exe")
+hello_mem=$(mem "$hello_exe")
+stop_lighttpd
+
+# --- The table ------------------------------------------------------------
+h1=$(parse "$tmp/hello.wrk" 2>/dev/null | cut -d' ' -f1)
+h2=$(parse "$tmp/hello.2.wrk" 2>/dev/null | cut -d' ' -f1)
+hello_rps=$(awk -v a="${h1:--}" -v b="${h2:--}" 'BEGIN {
+	if (a == "-" && b == "-") print "-"
+	else if (a == "-") print b; else if (b == "-") print a
+	else printf "%.2f\n", (a + b) / 2 }')
+
+printf '\n%-16s | %9s | %14s | %7s | %7s | %8s | %s\n' page "req/s" \
+    "ratio vs hello" "p50 ms" "p99 ms" "alone ms" "target met"
+printf '%s\n' "-----------------+-----------+----------------+---------+---------+----------+-----------"
+for name in $names; do
+	set -- $(parse "$tmp/$name.wrk")
+	rps=$1 p50=$2 p99=$3 err=$4
+	one=$(cat "$tmp/$name.one" 2>/dev/null || echo -)
+	case $name in
+	hello*)
+		ratio=- verdict="(baseline)"
+		;;
+	*)
+		set -- $(awk -v r="$rps" -v h="$hello_rps" -v p="$p99" \
+		    -v e="$err" 'BEGIN {
+			if (r == "-" || h == "-" || h + 0 == 0) {
+				print "- MISSED(no-data)"; exit }
+			ratio = r / h
+			v = ""
+			if (ratio < 0.5) v = v "ratio<0.5,"
+			if (p == "-" || p + 0 > 10) v = v "p99>10ms,"
+			if (e > 0) v = v "errors,"
+			sub(/,$/, "", v)
+			printf "%.2f %s\n", ratio, v == "" ? "yes" : "NO(" v ")" }')
+		ratio=$1 verdict=$2
+		;;
+	esac
+	[ "$err" -gt 0 ] && verdict="$verdict [$err non-2xx/socket errors]"
+	printf '%-16s | %9s | %14s | %7s | %7s | %8s | %s\n' "$name" \
+	    "$rps" "$ratio" "$p50" "$p99" "$one" "$verdict"
+done
+echo "hello baseline (mean of first and last run): $hello_rps req/s" \
+    "(${h1:--}, ${h2:--}); load before/after: see above, $load_after"
+
+# The memory lines: every acme.fcgi process, the largest of each.
+printf '%s\n' "$acme_mem" | awk -v lim=8192 -v hm="$hello_mem" '
+	function mib(k) { return sprintf("%.1f", k / 1024) }
+	NF == 6 {
+		n++
+		if ($2 > rss) rss = $2
+		if ($3 > hwm) hwm = $3
+		if ($4 > anon) anon = $4
+		if ($5 > file) file = $5
+		if ($6 > uss) uss = $6
+	}
+	END {
+		if (n == 0) { print "acme.fcgi RSS: no process found"; exit }
+		printf "acme.fcgi memory (largest of %d processes, MiB): VmRSS %s," \
+		    " VmHWM %s (RssAnon %s + RssFile %s; private USS %s);" \
+		    " target VmHWM <= 8 MiB: %s\n", n, mib(rss), mib(hwm),
+		    mib(anon), mib(file), mib(uss),
+		    hwm <= lim ? "met" : "MISSED"
+		split(hm, h, " ")
+		if (h[3] != "")
+			printf "hello for scale (MiB): VmRSS %s, VmHWM %s, USS %s\n",
+			    mib(h[2]), mib(h[3]), mib(h[6])
+	}'
+[ -z "$failed" ] || echo "some pages did not answer 200: see above" >&2
+[ -z "$failed" ]
