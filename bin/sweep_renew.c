@@ -46,14 +46,8 @@
 #define BACKOFF_URGENT	3600
 #define EX_TEMPFAIL	75
 
-/*
- * Whether a renewal keeps the certificate's key.  acme-panel.conf has no
- * key for it yet (renew_keep_key, a yes/no defaulting to no, is asked
- * for); until it does, every renewal gets a new key.
- */
-#ifndef SWEEP_KEEP_KEY
-#define SWEEP_KEEP_KEY(cfg)	((void)(cfg), 0)
-#endif
+/* Whether a renewal keeps the certificate's key (renew_keep_key). */
+#define SWEEP_KEEP_KEY(cfg)	((cfg)->renew_keep_key)
 
 /* The sweep's plan for one certificate (settings "sweep.cert.<id>"). */
 struct cstate {

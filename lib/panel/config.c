@@ -65,6 +65,7 @@ static const struct ckey keys[] = {
 	K(local_ca_url, C_HTTPS, 0, 0, NULL),
 	K(allow_private_ca, C_BOOL, 0, 0, "no"),
 	K(renew_days_before, C_UINT, 1, 365, "30"),
+	K(renew_keep_key, C_BOOL, 0, 0, "no"),
 	K(billing_hook, C_HOOK, 0, 0, NULL),
 	K(billing_timeout, C_UINT, 1, 3600, "30"),
 	K(dns_hook, C_HOOK, 0, 0, NULL),

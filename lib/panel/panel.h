@@ -143,6 +143,7 @@ struct panel_config {
 	char			*local_ca_url;	/* preset local-test-ca */
 	int			 allow_private_ca; /* 0 */
 	unsigned		 renew_days_before; /* 30 */
+	int			 renew_keep_key; /* 0: a new key each renewal */
 	char			*billing_hook;	/* NULL: renewals are free */
 	unsigned		 billing_timeout; /* 30 s */
 	char			*dns_hook;

@@ -117,6 +117,11 @@ if ! panel_start dir="$ACME_VAR/panel" port="$ACME_PANEL_PORT"; then
 	exit 1
 fi
 
+# dns-01 orders: the sweep publishes TXT records in challtestsrv.
+echo "dns_hook = $ACME_ROOT/etc/hooks/dns-challtestsrv" >>"$PANEL_CONF"
+ACME_HOOK_CHALLTESTSRV=$ACME_TEST_CHALL
+export ACME_HOOK_CHALLTESTSRV
+
 # The cron job, every few seconds instead of every few minutes.
 if [ -x "$ACME_BUILD/bin/acme-sweep" ]; then
 	(

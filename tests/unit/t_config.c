@@ -52,7 +52,8 @@ check_defaults(const struct panel_config *c, const char *what)
 	    c->http01_timeout == 10 && c->http01_port == 0 &&
 	    c->selfcheck_ip == NULL && c->selfcheck_dns == NULL,
 	    "%s: CA and challenge defaults", what);
-	ok(c->renew_days_before == 30 && c->max_tries == 10 &&
+	ok(c->renew_days_before == 30 && !c->renew_keep_key &&
+	    c->max_tries == 10 &&
 	    c->lease_seconds == 300 && c->billing_hook == NULL &&
 	    c->billing_timeout == 30 && c->dns_hook == NULL &&
 	    c->deploy_hook == NULL && c->notify_hook == NULL &&
@@ -79,6 +80,11 @@ test_good(void)
 		ok(0, "shipped etc/acme-panel.conf parses: %s", err);
 		tap_skip(4, "no shipped file");
 	}
+	config_free(c);
+	c = NULL;
+
+	ok(parse("renew_keep_key = yes\n", &c, err, sizeof(err)) ==
+	    PANEL_OK && c->renew_keep_key, "renew_keep_key = yes keeps keys");
 	config_free(c);
 	c = NULL;
 
