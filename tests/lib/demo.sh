@@ -81,7 +81,10 @@ stop() {
 	stopping=1
 	echo
 	echo "demo: stopping the panel, the sweep and the local test CA"
-	[ -n "${sweep_pid:-}" ] && kill "$sweep_pid" 2>/dev/null
+	# Ctrl-C reaches the sweep loop too; it may be gone already.
+	if [ -n "${sweep_pid:-}" ]; then
+		kill "$sweep_pid" 2>/dev/null || true
+	fi
 	panel_stop
 	case ${1:-0} in
 	129|130|143) pebble_stop 0 ;;	# asked to stop: no log tails

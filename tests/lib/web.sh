@@ -102,6 +102,9 @@ EOC
 
 panel_stop() {
 	[ -n "$_pw_pid" ] || return 0
+	# lighttpd's FastCGI children, by pid, in case one outlives it (a
+	# backend respawned while the server was being stopped).
+	_pw_kids=$(pgrep -P "$_pw_pid" 2>/dev/null || true)
 	kill -TERM "$_pw_pid" 2>/dev/null || true
 	# lighttpd stops its FastCGI children before it exits; give it up to
 	# 5 s (wait alone returns at once inside a signal trap under dash).
@@ -112,5 +115,16 @@ panel_stop() {
 	done
 	kill -KILL "$_pw_pid" 2>/dev/null || true
 	wait "$_pw_pid" 2>/dev/null || true
+	# A backend lighttpd respawned while stopping is no child any more;
+	# it is ours when its environment names our config.
+	for _pw_k in $(pgrep -x acme.fcgi 2>/dev/null || true); do
+		if tr '\0' '\n' < "/proc/$_pw_k/environ" 2>/dev/null |
+		    grep -qx "ACME_PANEL_CONF=$PANEL_CONF"; then
+			_pw_kids="$_pw_kids $_pw_k"
+		fi
+	done
+	for _pw_k in $_pw_kids; do
+		kill -TERM "$_pw_k" 2>/dev/null || true
+	done
 	_pw_pid=
 }
