@@ -119,5 +119,17 @@ out=$(sweep --check); rc=$?
 is "$rc" 2 "--check: CRITICAL 2 days from expiry ($out)"
 is "$(echo "$out" | wc -l)" 1 "--check prints one line"
 
+# renew_keep_key = yes: the next renewal (of the renewed certificate)
+# keeps the key.
+now=$(date +%s)
+q "UPDATE certificates SET not_before = $((now - 50 * day)), not_after = $((now + 40 * day)) WHERE id = ${c3:-0}"
+sw_conf "$CONF" "$HOOKCONF" "renew_days_before = 60" "renew_keep_key = yes"
+sweeps_until "SELECT count(*) = 1 FROM certificates WHERE id = ${c3:-0} AND status = 'replaced'" 60
+ok $? "renew_keep_key = yes: the certificate is renewed again"
+r2=$(q "SELECT id FROM orders WHERE renews = ${c3:-0}")
+c4=$(q "SELECT id FROM certificates WHERE order_id = ${r2:-0}")
+ok "$([ -n "$c4" ] && [ "$(pub "$c3")" = "$(pub "$c4")" ] && echo 0 || echo 1)" \
+    "renew_keep_key = yes: with the same key"
+
 is "$(q 'PRAGMA integrity_check')" ok "database integrity"
 sw_done
