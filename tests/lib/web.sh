@@ -118,7 +118,7 @@ panel_stop() {
 	# A backend lighttpd respawned while stopping is no child any more;
 	# it is ours when its environment names our config.
 	for _pw_k in $(pgrep -x acme.fcgi 2>/dev/null || true); do
-		if tr '\0' '\n' < "/proc/$_pw_k/environ" 2>/dev/null |
+		if { tr '\0' '\n' < "/proc/$_pw_k/environ"; } 2>/dev/null |
 		    grep -qx "ACME_PANEL_CONF=$PANEL_CONF"; then
 			_pw_kids="$_pw_kids $_pw_k"
 		fi
