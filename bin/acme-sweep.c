@@ -330,8 +330,10 @@ workers_close(struct worker *ws, unsigned n)
 {
 	unsigned	 i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		ops_cache_free(ws[i].o.cache);
 		store_close(ws[i].st);
+	}
 	free(ws);
 }
 
@@ -369,6 +371,11 @@ workers_open(struct sweep *sw, unsigned n)
 		ws[i].o.kek = sw->kek;
 		ws[i].o.actor = SWEEP_ACTOR;
 		ws[i].o.ip = NULL;
+		/* One CA context per account per worker, kept for the run. */
+		if (ops_cache_new(&ws[i].o.cache) != PANEL_OK) {
+			workers_close(ws, i + 1);
+			return NULL;
+		}
 	}
 	return ws;
 }

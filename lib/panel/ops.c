@@ -239,13 +239,105 @@ ops_acme_ctx(const struct ops *o, const char *url, struct acme_ctx **ctx,
 	return PANEL_OK;
 }
 
+#define OPS_CACHE_MAX	8
+
+struct ops_cache_ent {
+	int64_t			 id;		/* account id, 0: free */
+	unsigned char		*key_enc;	/* the sealed key it was made
+						   with */
+	size_t			 key_enc_len;
+	struct acme_ctx		*ctx;
+	struct acme_key		*key;
+	unsigned long		 used;
+};
+
+struct ops_cache {
+	struct ops_cache_ent	 e[OPS_CACHE_MAX];
+	unsigned long		 tick;
+};
+
+static void
+cache_ent_clear(struct ops_cache_ent *e)
+{
+	acme_ctx_free(e->ctx);		/* before the key it borrows */
+	acme_key_free(e->key);
+	free(e->key_enc);
+	memset(e, 0, sizeof(*e));
+}
+
+enum panel_err
+ops_cache_new(struct ops_cache **out)
+{
+	return (*out = calloc(1, sizeof(**out))) == NULL ?
+	    PANEL_ERR_NOMEM : PANEL_OK;
+}
+
+void
+ops_cache_free(struct ops_cache *c)
+{
+	size_t	 i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < OPS_CACHE_MAX; i++)
+		cache_ent_clear(&c->e[i]);
+	free(c);
+}
+
+/* The entry of account row, made with its current key, or NULL. */
+static struct ops_cache_ent *
+cache_find(struct ops_cache *c, const struct store_account *row)
+{
+	size_t	 i;
+
+	for (i = 0; i < OPS_CACHE_MAX; i++)
+		if (c->e[i].id == row->id &&
+		    c->e[i].key_enc_len == row->key_enc_len &&
+		    memcmp(c->e[i].key_enc, row->key_enc, row->key_enc_len) ==
+		    0) {
+			c->e[i].used = ++c->tick;
+			return &c->e[i];
+		}
+	return NULL;
+}
+
+/* Hands a's ctx and key to the cache (the least recently used entry, or
+ * the account's stale one, makes room).  a->cached tells if it took them. */
+static void
+cache_put(struct ops_cache *c, struct ops_acct *a)
+{
+	struct ops_cache_ent	*e = &c->e[0];
+	size_t			 i;
+
+	for (i = 0; i < OPS_CACHE_MAX; i++) {
+		if (c->e[i].id == a->row->id || c->e[i].id == 0) {
+			e = &c->e[i];
+			break;
+		}
+		if (c->e[i].used < e->used)
+			e = &c->e[i];
+	}
+	cache_ent_clear(e);
+	if ((e->key_enc = malloc(a->row->key_enc_len)) == NULL)
+		return;
+	memcpy(e->key_enc, a->row->key_enc, a->row->key_enc_len);
+	e->key_enc_len = a->row->key_enc_len;
+	e->id = a->row->id;
+	e->ctx = a->ctx;
+	e->key = a->key;
+	e->used = ++c->tick;
+	a->cached = 1;
+}
+
 void
 ops_acct_close(struct ops_acct *a)
 {
 	if (a == NULL)
 		return;
-	acme_ctx_free(a->ctx);
-	acme_key_free(a->key);
+	if (!a->cached) {
+		acme_ctx_free(a->ctx);
+		acme_key_free(a->key);
+	}
 	store_account_free(a->row);
 	memset(a, 0, sizeof(*a));
 }
@@ -258,6 +350,7 @@ enum panel_err
 ops_acct_open(const struct ops *o, int64_t id, int64_t owner,
     struct ops_acct *a, struct ops_err *err)
 {
+	struct ops_cache_ent	*ce;
 	char		 aad[CRYPT_AAD_MAX], *pem = NULL;
 	size_t		 len = 0;
 	enum panel_err	 pe;
@@ -273,6 +366,17 @@ ops_acct_open(const struct ops *o, int64_t id, int64_t owner,
 		    "CA account %lld has no key.", (long long)id);
 		pe = PANEL_ERR_ARG;
 		goto fail;
+	}
+	if (o->cache != NULL && (ce = cache_find(o->cache, a->row)) != NULL) {
+		a->ctx = ce->ctx;
+		a->key = ce->key;
+		a->cached = 1;
+		if (acme_ctx_set_account(a->ctx, a->key, a->row->kid) !=
+		    ACME_OK) {
+			pe = PANEL_ERR_NOMEM;
+			goto fail;
+		}
+		return PANEL_OK;
 	}
 	crypt_aad(aad, "account", id);
 	if ((pe = crypt_open(o->kek, aad, a->row->key_enc,
@@ -294,6 +398,8 @@ ops_acct_open(const struct ops *o, int64_t id, int64_t owner,
 		pe = PANEL_ERR_NOMEM;
 		goto fail;
 	}
+	if (o->cache != NULL)
+		cache_put(o->cache, a);
 	return PANEL_OK;
 fail:
 	ops_acct_close(a);
@@ -422,6 +528,7 @@ enum panel_err
 ops_account_update(const struct ops *o, int64_t id, int64_t owner,
     const char *email, struct ops_err *err)
 {
+	struct ops		 nc = *o;	/* the key may change: no cache */
 	struct ops_acct		 a;
 	struct acme_account	*acct = NULL;
 	char			*contact = NULL, obj[64];
@@ -429,7 +536,8 @@ ops_account_update(const struct ops *o, int64_t id, int64_t owner,
 	enum panel_err		 pe;
 	enum acme_err		 er;
 
-	if ((pe = ops_acct_open(o, id, owner, &a, err)) != PANEL_OK)
+	nc.cache = NULL;
+	if ((pe = ops_acct_open(&nc, id, owner, &a, err)) != PANEL_OK)
 		return pe;
 	snprintf(obj, sizeof(obj), "account:%lld", (long long)id);
 	if (email != NULL && asprintf(&contact, "mailto:%s", email) == -1) {
@@ -462,6 +570,7 @@ enum panel_err
 ops_account_rollover(const struct ops *o, int64_t id, int64_t owner,
     enum acme_keytype type, struct ops_err *err)
 {
+	struct ops		 nc = *o;	/* the key may change: no cache */
 	struct ops_acct	 a;
 	struct acme_key	*nk = NULL;
 	unsigned char	*sealed = NULL;
@@ -470,7 +579,8 @@ ops_account_rollover(const struct ops *o, int64_t id, int64_t owner,
 	enum panel_err	 pe;
 	enum acme_err	 er;
 
-	if ((pe = ops_acct_open(o, id, owner, &a, err)) != PANEL_OK)
+	nc.cache = NULL;
+	if ((pe = ops_acct_open(&nc, id, owner, &a, err)) != PANEL_OK)
 		return pe;
 	snprintf(obj, sizeof(obj), "account:%lld", (long long)id);
 	if ((er = acme_key_new(type, &nk)) != ACME_OK) {
@@ -511,13 +621,15 @@ enum panel_err
 ops_account_deactivate(const struct ops *o, int64_t id, int64_t owner,
     struct ops_err *err)
 {
+	struct ops		 nc = *o;	/* the key may change: no cache */
 	struct ops_acct		 a;
 	struct acme_account	*acct = NULL;
 	char			 obj[64];
 	enum panel_err		 pe;
 	enum acme_err		 er;
 
-	if ((pe = ops_acct_open(o, id, owner, &a, err)) != PANEL_OK)
+	nc.cache = NULL;
+	if ((pe = ops_acct_open(&nc, id, owner, &a, err)) != PANEL_OK)
 		return pe;
 	snprintf(obj, sizeof(obj), "account:%lld", (long long)id);
 	if ((er = acme_account_deactivate(a.ctx, &acct)) != ACME_OK) {

@@ -15,13 +15,28 @@
 
 #include "panel.h"
 
+struct ops_cache;
+
 struct ops {
 	struct store			*st;
 	const struct panel_config	*cfg;
 	struct panel_kek		*kek;
 	const char			*actor;	/* audit actor */
 	const char			*ip;	/* audit ip, or NULL */
+	struct ops_cache		*cache;	/* NULL, or CA contexts kept
+						   across calls (one thread) */
 };
+
+/*
+ * A cache of CA contexts, one per account, for one thread of a long-
+ * running program (acme-sweep's workers): later calls for the same
+ * account reuse its connection, directory and nonces instead of a new
+ * TLS handshake, directory GET and nonce HEAD each.  An entry is used
+ * only while the account's stored key is the one it was made with.
+ * *out is the caller's (ops_cache_free).
+ */
+enum panel_err	 ops_cache_new(struct ops_cache **out);
+void		 ops_cache_free(struct ops_cache *c);
 
 /* Why an action failed, for the form or the API error shape. */
 struct ops_err {

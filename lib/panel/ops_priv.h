@@ -13,6 +13,7 @@ struct ops_acct {
 	struct store_account	*row;
 	struct acme_key		*key;
 	struct acme_ctx		*ctx;
+	int			 cached; /* key and ctx belong to the cache */
 };
 
 void		 ops_fail(struct ops_err *, int status, const char *code,
