@@ -156,6 +156,18 @@ int		 json_strv(const char *text, char ***v, size_t *n);
  * to n + 1 with the new element zeroed; the new array, or NULL (v is
  * then untouched). */
 void		*vec_grow(void *v, size_t n, size_t elem);
+/*
+ * Steps s to its end, reading each row with row(s, element) into the
+ * array *v of *n elements of elem bytes (grown as needed; new elements
+ * zeroed and counted before row() fills them, so the caller's free sees
+ * them).  With max > 0 at most max rows are read; *more (may be NULL)
+ * then tells whether another row was there, and s is reset.  Returns
+ * PANEL_OK, the step's error or PANEL_ERR_NOMEM (s reset); the rows read
+ * so far stay in *v either way, for the caller to free.
+ */
+enum panel_err	 st_rows(struct store *st, sqlite3_stmt *s, void **v,
+		    size_t *n, size_t elem, int (*row)(sqlite3_stmt *, void *),
+		    size_t max, int *more);
 
 /* domain.c: one DNS name (no wildcard, no address) normalised into out;
  * 0, or -1 with *why set. */

@@ -409,6 +409,44 @@ vec_grow(void *v, size_t n, size_t elem)
 	return nv;
 }
 
+enum panel_err
+st_rows(struct store *st, sqlite3_stmt *s, void **v, size_t *n, size_t elem,
+    int (*row)(sqlite3_stmt *, void *), size_t max, int *more)
+{
+	unsigned char	*a = *v, *na;
+	size_t		 cap = *n;
+	enum panel_err	 err = PANEL_OK;
+	int		 r;
+
+	if (more != NULL)
+		*more = 0;
+	while ((r = st_step(st, s, &err)) == 1) {
+		if (max > 0 && *n >= max) {
+			if (more != NULL)
+				*more = 1;
+			sqlite3_reset(s);
+			return PANEL_OK;
+		}
+		if (*n == cap) {
+			/* Doubling: lists of thousands of rows stay linear. */
+			cap = cap < 16 ? 16 : cap * 2;
+			if (cap > SIZE_MAX / elem ||
+			    (na = realloc(a, cap * elem)) == NULL)
+				goto oom;
+			a = na;
+			*v = a;
+		}
+		memset(a + *n * elem, 0, elem);
+		(*n)++;
+		if (row(s, a + (*n - 1) * elem) == -1)
+			goto oom;
+	}
+	return r == -1 ? err : PANEL_OK;
+oom:
+	sqlite3_reset(s);
+	return PANEL_ERR_NOMEM;
+}
+
 /* Steps a statement that needs no binding, ignoring rows. */
 static enum panel_err
 st_simple(struct store *st, enum stmt id)

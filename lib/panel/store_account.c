@@ -11,8 +11,10 @@
  * updated. */
 
 static int
-account_row(sqlite3_stmt *s, struct store_account *a)
+account_row(sqlite3_stmt *s, void *arg)
 {
+	struct store_account	*a = arg;
+
 	a->id = col_int(s, 0);
 	a->owner = col_int(s, 1);
 	a->key_type = col_keytype(s, 6);
@@ -121,10 +123,9 @@ store_account_list(struct store *st, int64_t owner,
     struct store_account_list **out)
 {
 	struct store_account_list	*l;
-	struct store_account		*nv;
+	void			*v = NULL;
 	sqlite3_stmt			*s;
-	enum panel_err			 err = PANEL_OK;
-	int				 r;
+	enum panel_err		 err;
 
 	*out = NULL;
 	s = st_prep(st, owner ? ST_ACC_LIST_OWNER : ST_ACC_LIST_ALL);
@@ -132,23 +133,14 @@ store_account_list(struct store *st, int64_t owner,
 		return PANEL_ERR_DB;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return PANEL_ERR_NOMEM;
-	while ((r = st_step(st, s, &err)) == 1) {
-		if ((nv = vec_grow(l->v, l->n, sizeof(*nv))) == NULL)
-			goto oom;
-		l->v = nv;
-		if (account_row(s, &l->v[l->n++]) == -1)
-			goto oom;
-	}
-	if (r == -1) {
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), account_row, 0, NULL);
+	l->v = v;
+	if (err != PANEL_OK) {
 		store_account_list_free(l);
 		return err;
 	}
 	*out = l;
 	return PANEL_OK;
-oom:
-	sqlite3_reset(s);
-	store_account_list_free(l);
-	return PANEL_ERR_NOMEM;
 }
 
 enum panel_err

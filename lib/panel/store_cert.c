@@ -22,8 +22,10 @@ clamp_limit(unsigned limit)
  * not_after, domains, chain_pem, key_enc, 10 ari_id, renew_at, status,
  * replaced_by, revoked_reason, 15 revoked_at, created. */
 static int
-cert_row(sqlite3_stmt *s, struct store_cert *c)
+cert_row(sqlite3_stmt *s, void *arg)
 {
+	struct store_cert	*c = arg;
+
 	c->id = col_int(s, 0);
 	c->order_id = col_int(s, 1);
 	c->owner = col_int(s, 2);
@@ -154,32 +156,22 @@ static enum panel_err
 cert_rows(struct store *st, sqlite3_stmt *s, struct store_cert_list **out)
 {
 	struct store_cert_list	*l;
-	struct store_cert	*nv;
-	enum panel_err		 err = PANEL_OK;
-	int			 r;
+	void			*v = NULL;
+	enum panel_err		 err;
 
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		sqlite3_reset(s);
 		return PANEL_ERR_NOMEM;
 	}
-	while ((r = st_step(st, s, &err)) == 1) {
-		if ((nv = vec_grow(l->v, l->n, sizeof(*nv))) == NULL)
-			goto oom;
-		l->v = nv;
-		if (cert_row(s, &l->v[l->n++]) == -1)
-			goto oom;
-	}
-	if (r == -1) {
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), cert_row, 0, NULL);
+	l->v = v;
+	if (err != PANEL_OK) {
 		store_cert_list_free(l);
 		return err;
 	}
 	l->total = (int64_t)l->n;
 	*out = l;
 	return PANEL_OK;
-oom:
-	sqlite3_reset(s);
-	store_cert_list_free(l);
-	return PANEL_ERR_NOMEM;
 }
 
 enum panel_err
@@ -417,15 +409,28 @@ store_alert_list_free(struct store_alert_list *l)
 	free(l);
 }
 
+/* ALERT_RECENT columns: id, kind, object, cond, detail, sent_at. */
+static int
+alert_row(sqlite3_stmt *s, void *arg)
+{
+	struct store_alert	*a = arg;
+
+	a->id = col_int(s, 0);
+	a->sent_at = col_int(s, 5);
+	return col_str(s, 1, &a->kind) == -1 ||
+	    col_str(s, 2, &a->object) == -1 ||
+	    col_str(s, 3, &a->cond) == -1 ||
+	    col_str(s, 4, &a->detail) == -1 ? -1 : 0;
+}
+
 enum panel_err
 store_alert_recent(struct store *st, unsigned limit,
     struct store_alert_list **out)
 {
 	struct store_alert_list	*l;
-	struct store_alert	*nv, *a;
+	void			*v = NULL;
 	sqlite3_stmt		*s;
-	enum panel_err		 err = PANEL_OK;
-	int			 r;
+	enum panel_err		 err;
 
 	*out = NULL;
 	if ((s = st_prep(st, ST_ALERT_RECENT)) == NULL ||
@@ -433,29 +438,14 @@ store_alert_recent(struct store *st, unsigned limit,
 		return PANEL_ERR_DB;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return PANEL_ERR_NOMEM;
-	while ((r = st_step(st, s, &err)) == 1) {
-		if ((nv = vec_grow(l->v, l->n, sizeof(*nv))) == NULL)
-			goto oom;
-		l->v = nv;
-		a = &l->v[l->n++];
-		a->id = col_int(s, 0);
-		a->sent_at = col_int(s, 5);
-		if (col_str(s, 1, &a->kind) == -1 ||
-		    col_str(s, 2, &a->object) == -1 ||
-		    col_str(s, 3, &a->cond) == -1 ||
-		    col_str(s, 4, &a->detail) == -1)
-			goto oom;
-	}
-	if (r == -1) {
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), alert_row, 0, NULL);
+	l->v = v;
+	if (err != PANEL_OK) {
 		store_alert_list_free(l);
 		return err;
 	}
 	*out = l;
 	return PANEL_OK;
-oom:
-	sqlite3_reset(s);
-	store_alert_list_free(l);
-	return PANEL_ERR_NOMEM;
 }
 
 /* ------------------------------------------------------------------ */

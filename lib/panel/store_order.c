@@ -219,8 +219,10 @@ store_order_add_authz(struct store *st, int64_t order_id,
  * updated, certificate id. */
 
 static int
-order_row(sqlite3_stmt *s, struct store_order *o)
+order_row(sqlite3_stmt *s, void *arg)
 {
+	struct store_order	*o = arg;
+
 	o->id = col_int(s, 0);
 	o->owner = col_int(s, 1);
 	o->account_id = col_int(s, 2);
@@ -415,26 +417,16 @@ static enum panel_err
 order_rows(struct store *st, sqlite3_stmt *s, unsigned limit,
     struct store_order_list *l)
 {
-	struct store_order	*nv;
-	enum panel_err		 err = PANEL_OK;
-	int			 r;
+	void		*v = l->v;
+	enum panel_err	 err;
+	int		 more;
 
-	while ((r = st_step(st, s, &err)) == 1) {
-		if (l->n == limit) {
-			l->next = l->v[l->n - 1].id;
-			sqlite3_reset(s);
-			return PANEL_OK;
-		}
-		if ((nv = vec_grow(l->v, l->n, sizeof(*nv))) == NULL)
-			goto oom;
-		l->v = nv;
-		if (order_row(s, &l->v[l->n++]) == -1)
-			goto oom;
-	}
-	return r == -1 ? err : PANEL_OK;
-oom:
-	sqlite3_reset(s);
-	return PANEL_ERR_NOMEM;
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), order_row, limit,
+	    &more);
+	l->v = v;
+	if (err == PANEL_OK && more && l->n > 0)
+		l->next = l->v[l->n - 1].id;
+	return err;
 }
 
 static unsigned
@@ -658,15 +650,27 @@ store_event_list_free(struct store_event_list *l)
 	free(l);
 }
 
+/* EVT_LIST columns: id, order_id, at, what, detail. */
+static int
+event_row(sqlite3_stmt *s, void *arg)
+{
+	struct store_event	*e = arg;
+
+	e->id = col_int(s, 0);
+	e->order_id = col_int(s, 1);
+	e->at = col_int(s, 2);
+	return col_str(s, 3, &e->what) == -1 ||
+	    col_str(s, 4, &e->detail) == -1 ? -1 : 0;
+}
+
 enum panel_err
 store_event_list(struct store *st, int64_t order_id,
     struct store_event_list **out)
 {
 	struct store_event_list	*l;
-	struct store_event	*nv, *e;
+	void			*v = NULL;
 	sqlite3_stmt		*s;
-	enum panel_err		 err = PANEL_OK;
-	int			 r;
+	enum panel_err		 err;
 
 	*out = NULL;
 	if ((s = st_prep(st, ST_EVT_LIST)) == NULL ||
@@ -674,26 +678,12 @@ store_event_list(struct store *st, int64_t order_id,
 		return PANEL_ERR_DB;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return PANEL_ERR_NOMEM;
-	while ((r = st_step(st, s, &err)) == 1) {
-		if ((nv = vec_grow(l->v, l->n, sizeof(*nv))) == NULL)
-			goto oom;
-		l->v = nv;
-		e = &l->v[l->n++];
-		e->id = col_int(s, 0);
-		e->order_id = col_int(s, 1);
-		e->at = col_int(s, 2);
-		if (col_str(s, 3, &e->what) == -1 ||
-		    col_str(s, 4, &e->detail) == -1)
-			goto oom;
-	}
-	if (r == -1) {
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), event_row, 0, NULL);
+	l->v = v;
+	if (err != PANEL_OK) {
 		store_event_list_free(l);
 		return err;
 	}
 	*out = l;
 	return PANEL_OK;
-oom:
-	sqlite3_reset(s);
-	store_event_list_free(l);
-	return PANEL_ERR_NOMEM;
 }

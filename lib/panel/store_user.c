@@ -9,9 +9,10 @@
 
 /* USER_COLS: id, name, pw_hash, role, disabled, created */
 static int
-user_row(sqlite3_stmt *s, struct store_user *u)
+user_row(sqlite3_stmt *s, void *arg)
 {
-	const char	*role = (const char *)sqlite3_column_text(s, 3);
+	struct store_user	*u = arg;
+	const char		*role = (const char *)sqlite3_column_text(s, 3);
 
 	u->id = col_int(s, 0);
 	if (panel_role_parse(role, &u->role) == -1)
@@ -143,33 +144,23 @@ enum panel_err
 store_user_list(struct store *st, struct store_user_list **out)
 {
 	struct store_user_list	*l;
-	struct store_user	*nv;
+	void			*v = NULL;
 	sqlite3_stmt		*s;
-	enum panel_err		 err = PANEL_OK;
-	int			 r;
+	enum panel_err		 err;
 
 	*out = NULL;
 	if ((s = st_prep(st, ST_USER_LIST)) == NULL)
 		return PANEL_ERR_DB;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return PANEL_ERR_NOMEM;
-	while ((r = st_step(st, s, &err)) == 1) {
-		if ((nv = vec_grow(l->v, l->n, sizeof(*nv))) == NULL)
-			goto oom;
-		l->v = nv;
-		if (user_row(s, &l->v[l->n++]) == -1)
-			goto oom;
-	}
-	if (r == -1) {
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), user_row, 0, NULL);
+	l->v = v;
+	if (err != PANEL_OK) {
 		store_user_list_free(l);
 		return err;
 	}
 	*out = l;
 	return PANEL_OK;
-oom:
-	sqlite3_reset(s);
-	store_user_list_free(l);
-	return PANEL_ERR_NOMEM;
 }
 
 enum panel_err
@@ -275,8 +266,10 @@ store_session_purge(struct store *st, int64_t now, int64_t *n)
 
 /* TOK_COLS: id, user_id, name, hint, created, last_used, revoked */
 static int
-token_row(sqlite3_stmt *s, struct store_token *t)
+token_row(sqlite3_stmt *s, void *arg)
 {
+	struct store_token	*t = arg;
+
 	t->id = col_int(s, 0);
 	t->user_id = col_int(s, 1);
 	t->created = col_int(s, 4);
@@ -375,10 +368,9 @@ store_token_list(struct store *st, int64_t user_id,
     struct store_token_list **out)
 {
 	struct store_token_list	*l;
-	struct store_token	*nv;
+	void			*v = NULL;
 	sqlite3_stmt		*s;
-	enum panel_err		 err = PANEL_OK;
-	int			 r;
+	enum panel_err		 err;
 
 	*out = NULL;
 	s = st_prep(st, user_id ? ST_TOK_LIST_USER : ST_TOK_LIST_ALL);
@@ -386,23 +378,14 @@ store_token_list(struct store *st, int64_t user_id,
 		return PANEL_ERR_DB;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return PANEL_ERR_NOMEM;
-	while ((r = st_step(st, s, &err)) == 1) {
-		if ((nv = vec_grow(l->v, l->n, sizeof(*nv))) == NULL)
-			goto oom;
-		l->v = nv;
-		if (token_row(s, &l->v[l->n++]) == -1)
-			goto oom;
-	}
-	if (r == -1) {
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), token_row, 0, NULL);
+	l->v = v;
+	if (err != PANEL_OK) {
 		store_token_list_free(l);
 		return err;
 	}
 	*out = l;
 	return PANEL_OK;
-oom:
-	sqlite3_reset(s);
-	store_token_list_free(l);
-	return PANEL_ERR_NOMEM;
 }
 
 /* ------------------------------------------------------------------ */
