@@ -89,16 +89,10 @@ page_store_fail(struct rq *rq, enum panel_err pe, const char *what)
 json_t *
 page_time(int64_t t, int iso)
 {
-	char		 buf[32];
-	struct tm	 tm;
-	time_t		 tt = (time_t)t;
+	char		 buf[21];
 
 	if (t <= 0)
 		return json_null();
-	if (iso)
-		return json_string(panel_time_iso(tt, buf));
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M", &tm) == 0)
-		return json_null();
-	return json_string(buf);
+	return json_string(iso ? panel_time_iso((time_t)t, buf) :
+	    panel_time_min((time_t)t, buf));
 }

@@ -140,8 +140,7 @@ alerts_json(struct rq *rq)
 static void
 add_common(struct rq *rq, const char *name, json_t *d)
 {
-	char		 now[32];
-	struct tm	 tm;
+	char		 now[21];
 	time_t		 t = time(NULL);
 	size_t		 i;
 	const char	*path = rq->req->path ? rq->req->path : "";
@@ -160,9 +159,7 @@ add_common(struct rq *rq, const char *name, json_t *d)
 		    "bearer", rq->bearer));
 	if (rq->csrf != NULL)
 		set_default(d, "csrf", json_string(rq->csrf));
-	if (gmtime_r(&t, &tm) != NULL &&
-	    strftime(now, sizeof(now), "%Y-%m-%d %H:%M", &tm) > 0)
-		set_default(d, "now", json_string(now));
+	set_default(d, "now", json_string(panel_time_min(t, now)));
 	for (i = 0; i < sizeof(navs) / sizeof(navs[0]); i++)
 		if (path_has_prefix(path, navs[i].prefix))
 			set_default(d, navs[i].flag, json_true());

@@ -504,23 +504,34 @@ resp_clear(struct resp *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* json_dump_callback's writer: straight into the body. */
+static int
+json_writer(const char *buf, size_t len, void *arg)
+{
+	struct resp	*p = arg;
+
+	resp_add(p, buf, len);
+	return p->failed ? -1 : 0;
+}
+
+/*
+ * Members come out in the order the page added them (Jansson keeps
+ * insertion order), compact and ASCII-only; the text goes straight into
+ * the body, so no second copy of it (a private key, say) is left behind.
+ */
 void
 resp_json(struct resp *p, int status, json_t *v)
 {
-	char	*s;
-
 	p->status = status;
 	resp_type(p, "application/json");
-	if (v == NULL || (s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
-	    JSON_ENSURE_ASCII)) == NULL) {
+	if (v == NULL || json_dump_callback(v, json_writer, p,
+	    JSON_COMPACT | JSON_ENSURE_ASCII) == -1) {
 		json_decref(v);
 		p->failed = 1;
 		return;
 	}
 	json_decref(v);
-	resp_puts(p, s);
 	resp_add(p, "\n", 1);
-	free(s);
 }
 
 void

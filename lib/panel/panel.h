@@ -47,6 +47,8 @@ enum panel_err	 panel_random_token(const char *prefix, char **out);
 void		 panel_sha256_hex(const void *s, size_t len, char hex[65]);
 /* UTC ISO 8601 "YYYY-MM-DDTHH:MM:SSZ" of t into buf[21]; returns buf. */
 char		*panel_time_iso(time_t t, char buf[21]);
+/* The same as "YYYY-MM-DD HH:MM" (UTC), as pages show it. */
+char		*panel_time_min(time_t t, char buf[21]);
 /* Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS]Z"; 0 ok, -1 bad. */
 int		 panel_time_parse(const char *s, time_t *out);
 /*
@@ -316,6 +318,33 @@ void		 tmpl_free(struct tmpl *t);
  */
 enum panel_err	 tmpl_render(struct tmpl *t, const char *name,
 		    const json_t *data, panel_write_fn wr, void *arg);
+/*
+ * A list the page hands over as it is instead of as JSON: the section
+ * {{#name}} runs once per row, and a name inside it is first asked of
+ * get(ctx, row, field, &v), which fills v and returns 0, or returns -1
+ * when the row has no such field (the lookup then goes on outwards, as
+ * for JSON).  A field's text may live in v->buf.  Everything is escaped
+ * exactly as JSON values are.
+ */
+enum tmpl_vtype { TV_NONE, TV_STR, TV_INT, TV_BOOL };
+struct tmpl_val {
+	enum tmpl_vtype	 type;
+	const char	*s;		/* TV_STR */
+	int64_t		 i;		/* TV_INT, TV_BOOL */
+	char		 buf[64];
+};
+struct tmpl_rows {
+	const char	*name;
+	size_t		 n;
+	int		(*get)(const void *ctx, size_t row, const char *field,
+			    struct tmpl_val *v);
+	const void	*ctx;
+};
+/* tmpl_render with lists: rows[0..nrows-1] are looked up by name after
+ * data's own members (data wins). */
+enum panel_err	 tmpl_render_rows(struct tmpl *t, const char *name,
+		    const json_t *data, const struct tmpl_rows *rows,
+		    size_t nrows, panel_write_fn wr, void *arg);
 /* The last template error as "file:line: message"; borrowed, "" if none. */
 const char	*tmpl_errmsg(const struct tmpl *t);
 /* The escapers used by the filters, writing through wr: 0 or -1. */

@@ -55,12 +55,30 @@ struct out {
 	int		 failed;
 };
 
+/* A context: a JSON value, a row of a list, or a row's scalar field. */
+struct frame {
+	const json_t		*j;
+	const struct tmpl_rows	*rows;
+	size_t			 row;
+	const struct tmpl_val	*tv;
+};
+
+/* What a name resolves to: one of j, rows (a whole list) or tv. */
+struct val {
+	const json_t		*j;
+	const struct tmpl_rows	*rows;
+	struct tmpl_val		 tv;
+	int			 is_tv;
+};
+
 struct render {
-	struct tmpl	*t;
-	struct out	*o;
-	const json_t	*stack[STACK_MAX];
-	size_t		 depth;
-	int		 partials;
+	struct tmpl		*t;
+	struct out		*o;
+	struct frame		 stack[STACK_MAX];
+	size_t			 depth;
+	int			 partials;
+	const struct tmpl_rows	*lists;
+	size_t			 nlists;
 };
 
 static void
@@ -375,68 +393,99 @@ out_write(void *arg, const char *s, size_t len)
 	return 0;
 }
 
+/*
+ * The three escapes share one loop: runs of characters that stay are
+ * written as they are, each other character as its replacement.  What
+ * stays, by context:
+ *   html  anything but & < > " '
+ *   attr  ASCII alphanumerics and UTF-8 bytes; the rest as &#xHH; (OWASP:
+ *         safe even in an unquoted attribute)
+ *   url   RFC 3986 2.3's unreserved characters; the rest as %HH
+ */
+enum esc { ESC_HTML, ESC_ATTR, ESC_URL };
+
+static const char	 hexdig[] = "0123456789ABCDEF";
+
+static int
+stays(enum esc e, unsigned char c)
+{
+	int	 alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z');
+
+	switch (e) {
+	case ESC_HTML:
+		return c != '&' && c != '<' && c != '>' && c != '"' &&
+		    c != '\'';
+	case ESC_ATTR:
+		return alnum || c >= 0x80;
+	default:
+		return alnum || c == '-' || c == '.' || c == '_' || c == '~';
+	}
+}
+
+/* The replacement of c (which does not stay) into rep; its length. */
+static size_t
+replace(enum esc e, unsigned char c, char rep[8])
+{
+	const char	*r;
+
+	switch (e) {
+	case ESC_HTML:
+		r = c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ?
+		    "&gt;" : c == '"' ? "&quot;" : "&#39;";
+		memcpy(rep, r, strlen(r));
+		return strlen(r);
+	case ESC_ATTR:
+		memcpy(rep, "&#x", 3);
+		rep[3] = hexdig[c >> 4];
+		rep[4] = hexdig[c & 15];
+		rep[5] = ';';
+		return 6;
+	default:
+		rep[0] = '%';
+		rep[1] = hexdig[c >> 4];
+		rep[2] = hexdig[c & 15];
+		return 3;
+	}
+}
+
+static int
+escape(enum esc e, const char *s, panel_write_fn wr, void *arg)
+{
+	const unsigned char	*p = (const unsigned char *)s, *run;
+	char			 rep[8];
+
+	while (*p != '\0') {
+		for (run = p; *p != '\0' && stays(e, *p); p++)
+			continue;
+		if (p > run && wr(arg, (const char *)run,
+		    (size_t)(p - run)) == -1)
+			return -1;
+		if (*p == '\0')
+			break;
+		if (wr(arg, rep, replace(e, *p, rep)) == -1)
+			return -1;
+		p++;
+	}
+	return 0;
+}
+
 int
 tmpl_escape_html(const char *s, panel_write_fn wr, void *arg)
 {
-	const char	*p, *rep;
-
-	for (p = s; *p != '\0'; p++) {
-		switch (*p) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default: continue;
-		}
-		if ((p > s && wr(arg, s, (size_t)(p - s)) == -1) ||
-		    wr(arg, rep, strlen(rep)) == -1)
-			return -1;
-		s = p + 1;
-	}
-	return p > s ? wr(arg, s, (size_t)(p - s)) : 0;
+	return escape(ESC_HTML, s, wr, arg);
 }
 
 int
 tmpl_escape_attr(const char *s, panel_write_fn wr, void *arg)
 {
-	const unsigned char	*p;
-	char			 rep[8];
-
-	/* OWASP: every ASCII character but alphanumerics as &#xHH;, safe
-	 * even in an unquoted attribute.  UTF-8 bytes pass. */
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p >= 0x80 || isalnum(*p))
-			continue;
-		snprintf(rep, sizeof(rep), "&#x%02X;", *p);
-		if ((p > (const unsigned char *)s &&
-		    wr(arg, s, (size_t)(p - (const unsigned char *)s)) == -1) ||
-		    wr(arg, rep, strlen(rep)) == -1)
-			return -1;
-		s = (const char *)p + 1;
-	}
-	return *s != '\0' ? wr(arg, s, strlen(s)) : 0;
+	return escape(ESC_ATTR, s, wr, arg);
 }
 
 int
 tmpl_escape_url(const char *s, panel_write_fn wr, void *arg)
 {
-	const unsigned char	*p;
-	char			 rep[4];
-
-	/* RFC 3986 2.3: only unreserved characters stay. */
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if ((*p < 0x80 && isalnum(*p)) || *p == '-' || *p == '.' ||
-		    *p == '_' || *p == '~')
-			continue;
-		snprintf(rep, sizeof(rep), "%%%02X", *p);
-		if ((p > (const unsigned char *)s &&
-		    wr(arg, s, (size_t)(p - (const unsigned char *)s)) == -1) ||
-		    wr(arg, rep, 3) == -1)
-			return -1;
-		s = (const char *)p + 1;
-	}
-	return *s != '\0' ? wr(arg, s, strlen(s)) : 0;
+	return escape(ESC_URL, s, wr, arg);
 }
 
 /* A link target: http(s), mailto or site-relative, else "#". */
@@ -454,86 +503,162 @@ escape_href(const char *s, panel_write_fn wr, void *arg)
 /* ------------------------------------------------------------------ */
 /* Rendering.                                                           */
 
-/* Looks name up: "." is the innermost context; otherwise the first
- * segment is searched from the innermost object outwards, the rest
- * followed from there. */
-static const json_t *
-lookup(const struct render *r, const char *name)
+/*
+ * Looks name up into *v: "." is the innermost context; otherwise the
+ * first segment is searched from the innermost context outwards (JSON
+ * objects and rows), then among the lists; the rest of a dotted name is
+ * followed through JSON objects.  0 found, -1 not.
+ */
+static int
+lookup(const struct render *r, const char *name, struct val *v)
 {
-	const json_t	*v = NULL;
-	const char	*dot;
-	char		 seg[NAME_MAX_ + 1];
-	size_t		 i, len;
+	const struct frame	*f;
+	const char		*dot;
+	char			 seg[NAME_MAX_ + 1];
+	size_t			 i, len;
 
-	if (strcmp(name, ".") == 0)
-		return r->depth > 0 ? r->stack[r->depth - 1] : NULL;
+	memset(v, 0, sizeof(*v));
+	if (name[0] == '.' && name[1] == '\0') {
+		if (r->depth == 0)
+			return -1;
+		f = &r->stack[r->depth - 1];
+		if (f->tv != NULL) {
+			v->tv = *f->tv;
+			v->is_tv = 1;
+		} else
+			v->j = f->j;
+		return f->tv != NULL || f->j != NULL ? 0 : -1;
+	}
 	dot = strchr(name, '.');
 	len = dot != NULL ? (size_t)(dot - name) : strlen(name);
 	memcpy(seg, name, len);
 	seg[len] = '\0';
-	for (i = r->depth; i > 0 && v == NULL; i--)
-		if (json_is_object(r->stack[i - 1]))
-			v = json_object_get(r->stack[i - 1], seg);
-	while (v != NULL && dot != NULL) {
+	for (i = r->depth; i > 0; i--) {
+		f = &r->stack[i - 1];
+		if (f->rows != NULL && dot == NULL &&
+		    f->rows->get(f->rows->ctx, f->row, seg, &v->tv) == 0) {
+			v->is_tv = 1;
+			return 0;
+		}
+		if (json_is_object(f->j) &&
+		    (v->j = json_object_get(f->j, seg)) != NULL)
+			break;
+	}
+	if (v->j == NULL) {
+		for (i = 0; dot == NULL && i < r->nlists; i++)
+			if (strcmp(r->lists[i].name, seg) == 0) {
+				v->rows = &r->lists[i];
+				return 0;
+			}
+		return -1;
+	}
+	while (v->j != NULL && dot != NULL) {
 		name = dot + 1;
 		dot = strchr(name, '.');
 		len = dot != NULL ? (size_t)(dot - name) : strlen(name);
 		memcpy(seg, name, len);
 		seg[len] = '\0';
-		v = json_is_object(v) ? json_object_get(v, seg) : NULL;
+		v->j = json_is_object(v->j) ? json_object_get(v->j, seg) :
+		    NULL;
 	}
-	return v;
+	return v->j != NULL ? 0 : -1;
 }
 
 static int
-truthy(const json_t *v)
+truthy(const struct val *v)
 {
-	switch (v != NULL ? json_typeof(v) : JSON_NULL) {
+	if (v->rows != NULL)
+		return v->rows->n > 0;
+	if (v->is_tv)
+		switch (v->tv.type) {
+		case TV_STR:
+			return v->tv.s != NULL && v->tv.s[0] != '\0';
+		case TV_INT:
+		case TV_BOOL:
+			return v->tv.i != 0;
+		default:
+			return 0;
+		}
+	switch (v->j != NULL ? json_typeof(v->j) : JSON_NULL) {
 	case JSON_OBJECT:
 	case JSON_TRUE:
 		return 1;
 	case JSON_ARRAY:
-		return json_array_size(v) > 0;
+		return json_array_size(v->j) > 0;
 	case JSON_STRING:
-		return json_string_length(v) > 0;
+		return json_string_length(v->j) > 0;
 	case JSON_INTEGER:
-		return json_integer_value(v) != 0;
+		return json_integer_value(v->j) != 0;
 	case JSON_REAL:
-		return json_real_value(v) != 0.0;
+		return json_real_value(v->j) != 0.0;
 	default:
 		return 0;
 	}
+}
+
+/* Decimal of v at the end of buf; returns where it starts. */
+static const char *
+fmt_int(int64_t v, char *buf, size_t size)
+{
+	char		*p = buf + size;
+	uint64_t	 u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	*--p = '\0';
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	return p;
 }
 
 static int
 emit_var(struct render *r, const struct node *n)
 {
-	const json_t	*v = lookup(r, n->name);
-	const char	*s = "";
+	struct val	 v;
+	const char	*s = NULL;
 	char		 num[64];
 
-	switch (v != NULL ? json_typeof(v) : JSON_NULL) {
-	case JSON_STRING:
-		s = json_string_value(v);
-		break;
-	case JSON_INTEGER:
-		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
-		s = num;
-		break;
-	case JSON_REAL:
-		snprintf(num, sizeof(num), "%g", json_real_value(v));
-		s = num;
-		break;
-	case JSON_TRUE:
-		s = "true";
-		break;
-	case JSON_FALSE:
-		s = "false";
-		break;
-	default:
+	if (lookup(r, n->name, &v) == -1)
 		return 0;
-	}
+	if (v.is_tv) {
+		switch (v.tv.type) {
+		case TV_STR:
+			s = v.tv.s;
+			break;
+		case TV_INT:
+			s = fmt_int(v.tv.i, num, sizeof(num));
+			break;
+		case TV_BOOL:
+			s = v.tv.i ? "true" : "false";
+			break;
+		default:
+			break;
+		}
+	} else
+		switch (v.j != NULL ? json_typeof(v.j) : JSON_NULL) {
+		case JSON_STRING:
+			s = json_string_value(v.j);
+			break;
+		case JSON_INTEGER:
+			s = fmt_int(json_integer_value(v.j), num, sizeof(num));
+			break;
+		case JSON_REAL:
+			snprintf(num, sizeof(num), "%g", json_real_value(v.j));
+			s = num;
+			break;
+		case JSON_TRUE:
+			s = "true";
+			break;
+		case JSON_FALSE:
+			s = "false";
+			break;
+		default:
+			break;
+		}
+	if (s == NULL)
+		return 0;
 	switch (n->filter) {
 	case F_ATTR:
 		return tmpl_escape_attr(s, out_write, r->o);
@@ -550,9 +675,9 @@ emit_var(struct render *r, const struct node *n)
 
 static enum panel_err render_nodes(struct render *, const struct node *);
 
-/* Renders children with v pushed as the innermost context. */
+/* Renders children with f pushed as the innermost context. */
 static enum panel_err
-render_in(struct render *r, const struct node *child, const json_t *v)
+render_in(struct render *r, const struct node *child, const struct frame *f)
 {
 	enum panel_err	 err;
 
@@ -560,19 +685,52 @@ render_in(struct render *r, const struct node *child, const json_t *v)
 		snprintf(r->t->err, sizeof(r->t->err), "data nested too deep");
 		return PANEL_ERR_TEMPLATE;
 	}
-	r->stack[r->depth++] = v;
+	r->stack[r->depth++] = *f;
 	err = render_nodes(r, child);
 	r->depth--;
 	return err;
 }
 
 static enum panel_err
+render_section(struct render *r, const struct node *n)
+{
+	struct val	 v;
+	struct frame	 f;
+	const json_t	*e;
+	enum panel_err	 err = PANEL_OK;
+	size_t		 i;
+
+	if (lookup(r, n->name, &v) == -1 || !truthy(&v))
+		return PANEL_OK;
+	memset(&f, 0, sizeof(f));
+	if (v.rows != NULL) {
+		f.rows = v.rows;
+		for (i = 0; i < v.rows->n && err == PANEL_OK; i++) {
+			f.row = i;
+			err = render_in(r, n->child, &f);
+		}
+	} else if (v.is_tv) {
+		f.tv = &v.tv;
+		err = render_in(r, n->child, &f);
+	} else if (json_is_array(v.j)) {
+		json_array_foreach(v.j, i, e) {
+			f.j = e;
+			if ((err = render_in(r, n->child, &f)) != PANEL_OK)
+				break;
+		}
+	} else {
+		f.j = v.j;
+		err = render_in(r, n->child, &f);
+	}
+	return err;
+}
+
+static enum panel_err
 render_nodes(struct render *r, const struct node *n)
 {
-	const json_t	*v, *e;
 	struct tpl	*p;
+	struct val	 v;
 	enum panel_err	 err;
-	size_t		 i;
 
 	for (; n != NULL; n = n->next) {
 		err = PANEL_OK;
@@ -586,20 +744,11 @@ render_nodes(struct render *r, const struct node *n)
 				return PANEL_ERR_WRITE;
 			break;
 		case N_INVERTED:
-			if (!truthy(lookup(r, n->name)))
+			if (lookup(r, n->name, &v) == -1 || !truthy(&v))
 				err = render_nodes(r, n->child);
 			break;
 		case N_SECTION:
-			v = lookup(r, n->name);
-			if (!truthy(v))
-				break;
-			if (json_is_array(v)) {
-				json_array_foreach(v, i, e)
-					if ((err = render_in(r, n->child, e)) !=
-					    PANEL_OK)
-						break;
-			} else
-				err = render_in(r, n->child, v);
+			err = render_section(r, n);
 			break;
 		case N_PARTIAL:
 			if (r->partials == DEPTH_MAX) {
@@ -624,12 +773,20 @@ enum panel_err
 tmpl_render(struct tmpl *t, const char *name, const json_t *data,
     panel_write_fn wr, void *arg)
 {
+	return tmpl_render_rows(t, name, data, NULL, 0, wr, arg);
+}
+
+enum panel_err
+tmpl_render_rows(struct tmpl *t, const char *name, const json_t *data,
+    const struct tmpl_rows *rows, size_t nrows, panel_write_fn wr, void *arg)
+{
 	struct render	 r;
 	struct out	*o;
 	struct tpl	*p;
 	enum panel_err	 err;
 
-	if (t == NULL || name == NULL || wr == NULL)
+	if (t == NULL || name == NULL || wr == NULL ||
+	    (rows == NULL && nrows > 0))
 		return PANEL_ERR_ARG;
 	t->err[0] = '\0';
 	if ((err = tpl_get(t, name, &p)) != PANEL_OK)
@@ -641,8 +798,10 @@ tmpl_render(struct tmpl *t, const char *name, const json_t *data,
 	memset(&r, 0, sizeof(r));
 	r.t = t;
 	r.o = o;
+	r.lists = rows;
+	r.nlists = nrows;
 	if (data != NULL)
-		r.stack[r.depth++] = data;
+		r.stack[r.depth++].j = data;
 	err = render_nodes(&r, p->root);
 	if (err == PANEL_OK && out_flush(o) == -1)
 		err = PANEL_ERR_WRITE;

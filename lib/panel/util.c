@@ -219,15 +219,83 @@ panel_str_eq_ct(const char *a, const char *b)
 	return CRYPTO_memcmp(a, b, la) == 0;
 }
 
+/*
+ * Days since 1970-01-01 to a proleptic Gregorian date (the "civil from
+ * days" algorithm of H. Hinnant): no locale, no lock, no table, exact
+ * for every year 0..9999.
+ */
+static void
+civil(int64_t days, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t		 era, z = days + 719468;
+	unsigned	 doe, yoe, doy, mp;
+
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static void
+put2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+/*
+ * Formats t (UTC) as "YYYY-MM-DDTHH:MM:SSZ" (iso) or "YYYY-MM-DD HH:MM"
+ * into buf (21 bytes); a time outside years 0..9999 gives the epoch.
+ */
+static char *
+time_fmt(int64_t t, int iso, char buf[21])
+{
+	int64_t		 days, secs, y;
+	unsigned	 m, d;
+
+	days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	secs = t - days * 86400;
+	civil(days, &y, &m, &d);
+	if (y < 0 || y > 9999) {
+		y = 1970;
+		m = d = 1;
+		secs = 0;
+	}
+	put2(buf, (unsigned)(y / 100));
+	put2(buf + 2, (unsigned)(y % 100));
+	buf[4] = '-';
+	put2(buf + 5, m);
+	buf[7] = '-';
+	put2(buf + 8, d);
+	buf[10] = iso ? 'T' : ' ';
+	put2(buf + 11, (unsigned)(secs / 3600));
+	buf[13] = ':';
+	put2(buf + 14, (unsigned)(secs / 60 % 60));
+	if (!iso) {
+		buf[16] = '\0';
+		return buf;
+	}
+	buf[16] = ':';
+	put2(buf + 17, (unsigned)(secs % 60));
+	buf[19] = 'Z';
+	buf[20] = '\0';
+	return buf;
+}
+
 char *
 panel_time_iso(time_t t, char buf[21])
 {
-	struct tm	 tm;
+	return time_fmt((int64_t)t, 1, buf);
+}
 
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) != 20)
-		strcpy(buf, "1970-01-01T00:00:00Z");
-	return buf;
+char *
+panel_time_min(time_t t, char buf[21])
+{
+	return time_fmt((int64_t)t, 0, buf);
 }
 
 static int

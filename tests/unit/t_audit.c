@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -322,6 +323,43 @@ test_tamper(const char *path)
 	rm_db(p2);
 }
 
+/* The panel's own UTC formatting agrees with gmtime_r + strftime. */
+static void
+test_time_fmt(void)
+{
+	static const time_t	 edges[] = { 0, -1, 86399, 86400, 951782400,
+	    951868800, 4107542400, 4107456000, 253402300799, -30610224000 };
+	char			 a[21], b[32];
+	struct tm		 tm;
+	size_t			 i, bad = 0;
+	time_t			 t;
+	uint64_t		 x = 88172645463325252ULL;
+
+	for (i = 0; i < 200000; i++) {
+		if (i < sizeof(edges) / sizeof(edges[0]))
+			t = edges[i];
+		else {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			t = (time_t)(x % 284012524800ULL) - 30610224000LL;
+		}
+		gmtime_r(&t, &tm);
+		strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (strcmp(panel_time_iso(t, a), b) != 0 && bad++ < 3)
+			tap_diag("%lld: %s, strftime %s", (long long)t, a, b);
+		strftime(b, sizeof(b), "%Y-%m-%d %H:%M", &tm);
+		if (strcmp(panel_time_min(t, a), b) != 0 && bad++ < 3)
+			tap_diag("%lld: %s, strftime %s", (long long)t, a, b);
+	}
+	ok(bad == 0, "200,000 times, years 1000 to 9999, leap days and the "
+	    "epoch's edges: formatted as strftime does");
+	ok(strcmp(panel_time_iso(-62167219200, a), "0000-01-01T00:00:00Z") ==
+	    0, "year 0: four digits, as ISO 8601 wants");
+	ok(strcmp(panel_time_iso(253402300800, a), "1970-01-01T00:00:00Z") ==
+	    0, "year 10000: the epoch, not a 5-digit year");
+}
+
 int
 main(void)
 {
@@ -335,6 +373,7 @@ main(void)
 	    audit_result_parse("maybe", &r) == -1 &&
 	    strcmp(audit_result_name(AUDIT_FAIL), "fail") == 0,
 	    "result names");
+	test_time_fmt();
 	test_chain(path);
 	test_concurrent(path);
 	test_query(path);

@@ -242,6 +242,77 @@ test_escapers(void)
 	    "empty writes nothing");
 }
 
+struct row {
+	int64_t		 id;
+	const char	*name;
+	int		 urgent;
+	const char	*note;
+};
+
+static int
+row_get(const void *ctx, size_t i, const char *field, struct tmpl_val *v)
+{
+	const struct row	*r = (const struct row *)ctx + i;
+
+	if (strcmp(field, "id") == 0) {
+		v->type = TV_INT;
+		v->i = r->id;
+	} else if (strcmp(field, "name") == 0) {
+		v->type = TV_STR;
+		snprintf(v->buf, sizeof(v->buf), "%s", r->name);
+		v->s = v->buf;
+	} else if (strcmp(field, "urgent") == 0) {
+		v->type = TV_BOOL;
+		v->i = r->urgent;
+	} else if (strcmp(field, "note") == 0 && r->note != NULL) {
+		v->type = TV_STR;
+		v->s = r->note;
+	} else
+		return -1;
+	return 0;
+}
+
+/* Lists handed over as rows render as the same list in JSON would. */
+static void
+test_rows(struct tmpl *t)
+{
+	static const struct row	 rows[] = {
+		{ 1, "a.example", 1, NULL },
+		{ -7, "<b>&\"x\"</b>", 0, "it's <i>" },
+		{ 30, "", 0, "" },
+	};
+	struct tmpl_rows	 lists[2] = {
+		{ "items", 3, row_get, rows },
+		{ "none", 0, row_get, NULL },
+	};
+	struct buf		 b = { NULL, 0, 0, 0 };
+	json_t			*data = json_pack("{s:s,s:s}", "base",
+	    "/acme", "title", "T&C");
+	const char		*want =
+	    "<a href=\"&#x2F;acme/x/1\" title=\"a&#x2E;example\">a.example</a>"
+	    " urgent - T&amp;C;\n"
+	    "<a href=\"&#x2F;acme/x/-7\" title=\"&#x3C;b&#x3E;&#x26;&#x22;x"
+	    "&#x22;&#x3C;&#x2F;b&#x3E;\">&lt;b&gt;&amp;&quot;x&quot;&lt;/b&gt;"
+	    "</a> (it&#39;s &lt;i&gt;) T&amp;C;\n"
+	    "<a href=\"&#x2F;acme/x/30\" title=\"\"></a> - T&amp;C;\n"
+	    "no rows |\n";
+
+	ok(tmpl_render_rows(t, "rows", data, lists, 2, buf_write, &b) ==
+	    PANEL_OK, "rows render");
+	is_str(b.p, want, "rows: each field escaped for its context, outer "
+	    "names found, empty and absent fields false, empty list inverted");
+	free(b.p);
+	memset(&b, 0, sizeof(b));
+	lists[1].name = "title";
+	ok(tmpl_render_rows(t, "rows", data, lists, 2, buf_write, &b) ==
+	    PANEL_OK && b.p != NULL && strstr(b.p, "urgent - T&amp;C;") !=
+	    NULL, "the page's own data wins over a list of the same name");
+	free(b.p);
+	ok(tmpl_render_rows(t, "rows", data, NULL, 1, buf_write, &b) ==
+	    PANEL_ERR_ARG, "rows NULL with a count: refused");
+	json_decref(data);
+}
+
 int
 main(void)
 {
@@ -252,7 +323,10 @@ main(void)
 	ok(tmpl_new(FIXTURES, &t) == PANEL_OK, "tmpl_new");
 	golden(t, "page", page_json);
 	golden(t, "xss", xss_json);
+	golden(t, "numbers", "{\"neg\": -42, \"zero\": 0,"
+	    " \"min\": -9223372036854775808, \"max\": 9223372036854775807}");
 	test_xss_spots(t);
+	test_rows(t);
 	test_errors(t);
 	golden(t, "page", page_json);	/* after errors, from the cache */
 	tmpl_free(t);
