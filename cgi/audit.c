@@ -205,6 +205,35 @@ send_csv(struct rq *rq, const struct audit_list *l, const char *query)
 	page_audit(rq, "audit.export", "audit_log", "ok", detail);
 }
 
+/* A row of the page's table (tmpl_rows.get); ctx: struct audit_entry[]. */
+static int
+entry_row(const void *ctx, size_t i, const char *f, struct tmpl_val *v)
+{
+	const struct audit_entry	*e = (const struct audit_entry *)ctx + i;
+
+	v->type = TV_STR;
+	if (strcmp(f, "id") == 0) {
+		v->type = TV_INT;
+		v->i = e->id;
+	} else if (strcmp(f, "at") == 0)
+		v->s = e->at;
+	else if (strcmp(f, "actor") == 0)
+		v->s = e->actor;
+	else if (strcmp(f, "ip") == 0)
+		v->s = e->ip;
+	else if (strcmp(f, "action") == 0)
+		v->s = e->action;
+	else if (strcmp(f, "object") == 0)
+		v->s = e->object;
+	else if (strcmp(f, "result") == 0)
+		v->s = audit_result_name(e->result);
+	else if (strcmp(f, "detail") == 0)
+		v->s = e->detail;
+	else
+		return -1;
+	return 0;
+}
+
 void
 audit_list(struct rq *rq)
 {
@@ -212,6 +241,7 @@ audit_list(struct rq *rq)
 	struct audit_filter	 f;
 	struct audit_list	*l = NULL;
 	json_t			*d = NULL, *entries, *results, *e;
+	struct tmpl_rows	 rows;
 	char			*query = NULL;
 	enum panel_err		 rc;
 	size_t			 i;
@@ -247,16 +277,27 @@ audit_list(struct rq *rq)
 		goto out;
 	}
 
-	entries = json_array();
-	for (i = 0; i < l->n; i++)
-		json_array_append_new(entries, audit_entry_json(&l->v[i]));
-	d = json_pack("{s:o,s:o}", "entries", entries, "next",
-	    l->next > 0 ? json_integer(l->next) : json_null());
+	if (rq->req->want_json) {
+		entries = json_array();
+		for (i = 0; i < l->n; i++)
+			json_array_append_new(entries,
+			    audit_entry_json(&l->v[i]));
+		page_render(rq, 200, "audit", json_pack("{s:o,s:o}",
+		    "entries", entries, "next", l->next > 0 ?
+		    json_integer(l->next) : json_null()));
+		goto out;
+	}
+	rows.name = "entries";
+	rows.n = l->n;
+	rows.get = entry_row;
+	rows.ctx = l->v;
+	d = json_pack("{s:o}", "next", l->next > 0 ? json_integer(l->next) :
+	    json_null());
 	if (d == NULL) {
 		rq->resp->failed = 1;
 		goto out;
 	}
-	if (!rq->req->want_json) {
+	{
 		results = json_array();
 		for (i = 0; i < sizeof(rnames) / sizeof(rnames[0]); i++)
 			json_array_append_new(results, json_pack("{s:s,s:b}",
@@ -279,7 +320,7 @@ audit_list(struct rq *rq)
 			json_object_set_new(d, "title",
 			    json_string("Your activity"));
 	}
-	page_render(rq, 200, "audit", d);
+	page_render_rows(rq, 200, "audit", d, &rows, 1);
 out:
 	free(query);
 	audit_list_free(l);

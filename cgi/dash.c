@@ -51,18 +51,18 @@ set_domains(json_t *o, char *const *v, size_t n)
 
 /*
  * The readable part of a stored RFC 7807 problem (JSON text): its
- * detail, else its type, else the text itself; cut to a sensible length.
- * New reference.
+ * detail, else its type, else the text itself; cut to a sensible length
+ * into buf.  NULL when there is no problem.
  */
-static json_t *
-problem_text(const char *problem)
+static const char *
+problem_text(const char *problem, char buf[ERROR_TEXT_MAX + 4])
 {
-	json_t		*pr, *out;
+	json_t		*pr;
 	const char	*s = problem;
-	char		 buf[ERROR_TEXT_MAX + 4];
+	size_t		 n;
 
 	if (problem == NULL)
-		return json_null();
+		return NULL;
 	pr = json_loads(problem, JSON_REJECT_DUPLICATES, NULL);
 	if (json_is_object(pr)) {
 		if (json_is_string(json_object_get(pr, "detail")))
@@ -70,18 +70,35 @@ problem_text(const char *problem)
 		else if (json_is_string(json_object_get(pr, "type")))
 			s = json_string_value(json_object_get(pr, "type"));
 	}
-	if (strlen(s) > ERROR_TEXT_MAX) {
-		size_t	 n = ERROR_TEXT_MAX;
-
+	if ((n = strlen(s)) > ERROR_TEXT_MAX) {
 		/* Do not cut a UTF-8 sequence in half. */
+		n = ERROR_TEXT_MAX;
 		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
 			n--;
-		snprintf(buf, sizeof(buf), "%.*s…", (int)n, s);
-		s = buf;
-	}
-	out = json_string(s);
+		snprintf(buf, ERROR_TEXT_MAX + 4, "%.*s…", (int)n, s);
+	} else
+		snprintf(buf, ERROR_TEXT_MAX + 4, "%s", s);
 	json_decref(pr);
+	return buf;
+}
+
+static json_t *
+problem_json(const char *problem)
+{
+	char		 buf[ERROR_TEXT_MAX + 4];
+	const char	*s = problem_text(problem, buf);
+	json_t		*out = s != NULL ? json_string(s) : NULL;
+
 	return out != NULL ? out : json_null();
+}
+
+/* Days from now to t, rounded towards the past for dead ones. */
+static int64_t
+days_left(int64_t t, int64_t now)
+{
+	if (t < now)
+		return -((now - t + DAY - 1) / DAY);
+	return (t - now) / DAY;
 }
 
 static json_t *
@@ -92,10 +109,8 @@ expiring_json(const struct store_cert_list *l, int64_t now)
 
 	for (i = 0; l != NULL && i < l->n; i++) {
 		const struct store_cert	*c = &l->v[i];
-		int64_t			 left = (c->not_after - now) / DAY;
+		int64_t			 left = days_left(c->not_after, now);
 
-		if (c->not_after < now)
-			left = -((now - c->not_after + DAY - 1) / DAY);
 		o = json_pack("{s:I,s:I,s:o,s:I,s:b,s:s?}",
 		    "id", (json_int_t)c->id,
 		    "order_id", (json_int_t)c->order_id,
@@ -133,7 +148,7 @@ orders_json(const struct store_order_list *l, int with_error)
 		set_domains(o, od->domains, od->ndomains);
 		if (with_error)
 			json_object_set_new(o, "error",
-			    problem_text(od->error));
+			    problem_json(od->error));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -151,6 +166,124 @@ sweep_json(const struct store_sweep *s)
 	    "running", s->finished == 0,
 	    "ok", s->ok < 0 ? json_null() : json_boolean(s->ok),
 	    "summary", s->summary);
+}
+
+/* The HTML page's lists, read straight from the store's structs. */
+struct dash_rows {
+	const struct store_cert_list	*exp;
+	const struct store_order_list	*recent, *fail;
+	char				**errors;	/* fail's texts */
+	int64_t				 now;
+};
+
+/* Fields common to the order lists (recent, failures). */
+static int
+order_row(const struct store_order *o, const char *f, struct tmpl_val *v)
+{
+	if (strcmp(f, "id") == 0) {
+		v->type = TV_INT;
+		v->i = o->id;
+	} else if (strcmp(f, "status") == 0) {
+		v->type = TV_STR;
+		v->s = store_ord_status_name(o->status);
+	} else if (strcmp(f, "domains_text") == 0) {
+		v->type = TV_STRV;
+		v->v = o->domains;
+		v->nv = o->ndomains;
+	} else if (strcmp(f, "updated") == 0 || strcmp(f, "created") == 0) {
+		v->type = TV_STR;
+		v->s = panel_time_iso((time_t)(f[0] == 'u' ? o->updated :
+		    o->created), v->buf);
+	} else
+		return -1;
+	return 0;
+}
+
+static int
+recent_row(const void *ctx, size_t i, const char *f, struct tmpl_val *v)
+{
+	const struct dash_rows	*d = ctx;
+
+	return order_row(&d->recent->v[i], f, v);
+}
+
+static int
+fail_row(const void *ctx, size_t i, const char *f, struct tmpl_val *v)
+{
+	const struct dash_rows	*d = ctx;
+
+	if (strcmp(f, "error") == 0) {
+		v->type = TV_STR;
+		v->s = d->errors != NULL ? d->errors[i] : NULL;
+		return 0;
+	}
+	return order_row(&d->fail->v[i], f, v);
+}
+
+static int
+expiring_row(const void *ctx, size_t i, const char *f, struct tmpl_val *v)
+{
+	const struct dash_rows	*d = ctx;
+	const struct store_cert	*c = &d->exp->v[i];
+
+	if (strcmp(f, "days_left") == 0 || strcmp(f, "urgent") == 0) {
+		v->i = days_left(c->not_after, d->now);
+		v->type = f[0] == 'd' ? TV_INT : TV_BOOL;
+		if (v->type == TV_BOOL)
+			v->i = v->i < URGENT_DAYS;
+	} else if (strcmp(f, "order_id") == 0 || strcmp(f, "id") == 0) {
+		v->type = TV_INT;
+		v->i = f[0] == 'o' ? c->order_id : c->id;
+	} else if (strcmp(f, "not_after") == 0) {
+		v->type = TV_STR;
+		v->s = panel_time_iso((time_t)c->not_after, v->buf);
+	} else if (strcmp(f, "serial") == 0) {
+		v->type = TV_STR;
+		v->s = c->serial;
+	} else if (strcmp(f, "domains_text") == 0) {
+		v->type = TV_STRV;
+		v->v = c->domains;
+		v->nv = c->ndomains;
+	} else
+		return -1;
+	return 0;
+}
+
+/* The HTML dashboard: d (stolen) holds the counts; the lists are rows. */
+static void
+dash_html(struct rq *rq, json_t *d, struct dash_rows *dr)
+{
+	struct tmpl_rows	 rows[3];
+	char			 buf[ERROR_TEXT_MAX + 4];
+	const char		*t;
+	size_t			 i, n = dr->fail != NULL ? dr->fail->n : 0;
+
+	if (n > 0 && (dr->errors = calloc(n, sizeof(char *))) == NULL) {
+		json_decref(d);
+		rq->resp->failed = 1;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if ((t = problem_text(dr->fail->v[i].error, buf)) != NULL &&
+		    (dr->errors[i] = strdup(t)) == NULL) {
+			rq->resp->failed = 1;
+			break;
+		}
+	rows[0] = (struct tmpl_rows){ "expiring", dr->exp != NULL ?
+	    dr->exp->n : 0, expiring_row, dr };
+	rows[1] = (struct tmpl_rows){ "recent", dr->recent != NULL ?
+	    dr->recent->n : 0, recent_row, dr };
+	rows[2] = (struct tmpl_rows){ "failures", n, fail_row, dr };
+	json_object_set_new(d, "any_expiring", json_boolean(rows[0].n > 0));
+	json_object_set_new(d, "any_recent", json_boolean(rows[1].n > 0));
+	json_object_set_new(d, "any_failures", json_boolean(rows[2].n > 0));
+	if (!rq->resp->failed)
+		page_render_rows(rq, 200, "dashboard", d, rows, 3);
+	else
+		json_decref(d);
+	for (i = 0; i < n; i++)
+		free(dr->errors[i]);
+	free(dr->errors);
 }
 
 void
@@ -182,6 +315,22 @@ dash_get(struct rq *rq)
 	    rc != PANEL_ERR_NOTFOUND)
 		goto err;
 
+	if (!rq->req->want_json) {
+		struct dash_rows	 dr = { exp, recent, fail, NULL, now };
+
+		d = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}",
+		    "accounts", (json_int_t)cnt.accounts,
+		    "orders_active", (json_int_t)cnt.orders_active,
+		    "orders_failed", (json_int_t)cnt.orders_failed,
+		    "certs_valid", (json_int_t)cnt.certs_valid,
+		    "certs_expiring", (json_int_t)cnt.certs_expiring,
+		    "last_sweep", sweep_json(sw));
+		if (d == NULL)
+			rq->resp->failed = 1;
+		else
+			dash_html(rq, d, &dr);
+		goto out;
+	}
 	d = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o}",
 	    "accounts", (json_int_t)cnt.accounts,
 	    "orders_active", (json_int_t)cnt.orders_active,
@@ -195,15 +344,6 @@ dash_get(struct rq *rq)
 	if (d == NULL) {
 		rq->resp->failed = 1;
 		goto out;
-	}
-	if (!rq->req->want_json) {
-		/* Sections that test "is there anything" (HTML only). */
-		json_object_set_new(d, "any_expiring", json_boolean(
-		    json_array_size(json_object_get(d, "expiring")) > 0));
-		json_object_set_new(d, "any_recent", json_boolean(
-		    json_array_size(json_object_get(d, "recent")) > 0));
-		json_object_set_new(d, "any_failures", json_boolean(
-		    json_array_size(json_object_get(d, "failures")) > 0));
 	}
 	page_render(rq, 200, "dashboard", d);
 	goto out;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "orders.h"
 
@@ -191,6 +192,59 @@ order_view_page(const struct store_order *o)
 		json_object_set_new(j, "has_certificate", json_true());
 	}
 	return j;
+}
+
+/*
+ * A row of an order list for tmpl_render_rows: the fields of
+ * order_view_page, read straight from the struct.  ctx is the list's
+ * struct store_order array.
+ */
+int
+order_view_row(const void *ctx, size_t i, const char *f, struct tmpl_val *v)
+{
+	const struct store_order	*o = (const struct store_order *)ctx + i;
+
+	v->type = TV_STR;
+	if (strcmp(f, "id") == 0) {
+		v->type = TV_INT;
+		v->i = o->id;
+	} else if (strcmp(f, "domains_text") == 0) {
+		v->type = TV_STRV;
+		v->v = o->domains;
+		v->nv = o->ndomains;
+	} else if (strcmp(f, "status") == 0)
+		v->s = store_ord_status_name(o->status);
+	else if (strcmp(f, "status_help") == 0)
+		v->s = status_help[o->status];
+	else if (strcmp(f, "challenge_type") == 0)
+		v->s = acme_chtype_name(o->challenge_type);
+	else if (strcmp(f, "key_type") == 0)
+		v->s = acme_keytype_name(o->key_type);
+	else if (strcmp(f, "updated") == 0 || strcmp(f, "created") == 0) {
+		v->s = panel_time_min((time_t)(f[0] == 'u' ? o->updated :
+		    o->created), v->buf);
+	} else {
+		v->type = TV_BOOL;
+		if (strcmp(f, "auto") == 0)
+			v->i = o->autom;
+		else if (strcmp(f, "auto_renew") == 0)
+			v->i = o->auto_renew;
+		else if (strcmp(f, "pending") == 0)
+			v->i = o->status == STORE_ORD_PENDING;
+		else if (strcmp(f, "ready") == 0)
+			v->i = o->status == STORE_ORD_READY;
+		else if (strcmp(f, "has_certificate") == 0 &&
+		    o->certificate_id > 0)
+			v->i = 1;
+		else if (strcmp(f, "account_id") == 0 ||
+		    (strcmp(f, "certificate_id") == 0 &&
+		    o->certificate_id > 0)) {
+			v->type = TV_INT;
+			v->i = f[0] == 'a' ? o->account_id : o->certificate_id;
+		} else
+			return -1;
+	}
+	return 0;
 }
 
 /* The JSON answer with one order (read again, with authorizations). */

@@ -94,6 +94,7 @@ orders_list(struct rq *rq)
 	enum store_ord_status		 st;
 	const char			*s;
 	json_t				*arr = NULL, *stl, *d;
+	struct tmpl_rows		 rows;
 	char				 next[24];
 	size_t				 i;
 	int				 j;
@@ -133,9 +134,9 @@ orders_list(struct rq *rq)
 		page_store_fail(rq, pe, "No orders.");
 		return;
 	}
-	if ((arr = json_array()) == NULL)
-		goto oom;
 	if (rq->req->want_json) {
+		if ((arr = json_array()) == NULL)
+			goto oom;
 		for (i = 0; i < l->n; i++)
 			json_array_append_new(arr,
 			    order_view_json(&l->v[i], 0));
@@ -146,8 +147,10 @@ orders_list(struct rq *rq)
 		store_order_list_free(l);
 		return;
 	}
-	for (i = 0; i < l->n; i++)
-		json_array_append_new(arr, order_view_page(&l->v[i]));
+	rows.name = "orders";
+	rows.n = l->n;
+	rows.get = order_view_row;
+	rows.ctx = l->v;
 	if ((stl = json_array()) == NULL)
 		goto oom;
 	json_array_append_new(stl, json_pack("{s:s,s:s,s:b}", "value", "",
@@ -158,9 +161,8 @@ orders_list(struct rq *rq)
 		    store_ord_status_name((enum store_ord_status)j),
 		    "selected", f.has_status && (int)f.status == j));
 	snprintf(next, sizeof(next), "%lld", (long long)l->next);
-	d = json_pack("{s:b,s:o,s:o,s:b,s:s,s:s?,s:b,s:I}",
-	    "has_orders", json_array_size(arr) > 0,
-	    "orders", arr,
+	d = json_pack("{s:b,s:o,s:b,s:s,s:s?,s:b,s:I}",
+	    "has_orders", l->n > 0,
 	    "statuses", stl,
 	    "filtered", f.has_status,
 	    "status_filter", f.has_status ?
@@ -168,8 +170,8 @@ orders_list(struct rq *rq)
 	    "next", l->next > 0 ? next : NULL,
 	    "newest", f.before > 0,
 	    "total", (json_int_t)l->total);
+	page_render_rows(rq, 200, "orders", d, &rows, 1);
 	store_order_list_free(l);
-	page_render(rq, 200, "orders", d);
 	return;
 bad:
 	if (pe == PANEL_ERR_INVALID)

@@ -45,6 +45,10 @@ typedef void	(*page_fn)(struct rq *);
  * The common page fields (user, csrf, flash, nav) are added here.
  */
 void	page_render(struct rq *, int status, const char *name, json_t *data);
+/* page_render for HTML with lists handed over as rows (tmpl_rows), not
+ * as JSON; the caller answers a JSON client itself. */
+void	page_render_rows(struct rq *, int status, const char *name,
+	    json_t *data, const struct tmpl_rows *rows, size_t nrows);
 /* 303 See Other to a path under the panel (JSON: status + body). */
 void	page_redirect(struct rq *, const char *path);
 /* An error page or the API error shape. */

@@ -173,7 +173,8 @@ add_common(struct rq *rq, const char *name, json_t *d)
  * body is then empty and the caller decides what to send).
  */
 static int
-render_html(struct rq *rq, int status, const char *name, json_t *d)
+render_html(struct rq *rq, int status, const char *name, json_t *d,
+    const struct tmpl_rows *rows, size_t nrows)
 {
 	struct resp	*p = rq->resp;
 	enum panel_err	 rc;
@@ -182,7 +183,8 @@ render_html(struct rq *rq, int status, const char *name, json_t *d)
 	body_reset(p);
 	p->status = status;
 	resp_type(p, "text/html; charset=utf-8");
-	rc = tmpl_render(rq->pn->tmpl, name, d, resp_writer, p);
+	rc = tmpl_render_rows(rq->pn->tmpl, name, d, rows, nrows, resp_writer,
+	    p);
 	if (rc == PANEL_OK && !p->failed)
 		return 0;
 	if (rc != PANEL_ERR_WRITE)
@@ -227,7 +229,24 @@ page_render(struct rq *rq, int status, const char *name, json_t *data)
 		plain_error(rq, 500, "Out of memory.");
 		return;
 	}
-	if (render_html(rq, status, name, data) == -1)
+	if (render_html(rq, status, name, data, NULL, 0) == -1)
+		plain_error(rq, 500, "Internal error: this page could not "
+		    "be shown. The server log says why.");
+	else
+		csp_header(rq->resp);
+	json_decref(data);
+}
+
+void
+page_render_rows(struct rq *rq, int status, const char *name, json_t *data,
+    const struct tmpl_rows *rows, size_t nrows)
+{
+	if (data == NULL || !json_is_object(data)) {
+		json_decref(data);
+		plain_error(rq, 500, "Out of memory.");
+		return;
+	}
+	if (render_html(rq, status, name, data, rows, nrows) == -1)
 		plain_error(rq, 500, "Internal error: this page could not "
 		    "be shown. The server log says why.");
 	else
@@ -336,7 +355,7 @@ page_error(struct rq *rq, int status, const char *code, const char *message,
 	}
 	d = json_pack("{s:s,s:s,s:s}", "title", error_title(status),
 	    "message", message, "code", code);
-	if (d == NULL || render_html(rq, status, "error", d) == -1)
+	if (d == NULL || render_html(rq, status, "error", d, NULL, 0) == -1)
 		plain_error(rq, status, message);
 	else
 		csp_header(rq->resp);

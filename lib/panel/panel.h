@@ -326,11 +326,13 @@ enum panel_err	 tmpl_render(struct tmpl *t, const char *name,
  * for JSON).  A field's text may live in v->buf.  Everything is escaped
  * exactly as JSON values are.
  */
-enum tmpl_vtype { TV_NONE, TV_STR, TV_INT, TV_BOOL };
+enum tmpl_vtype { TV_NONE, TV_STR, TV_INT, TV_BOOL, TV_STRV };
 struct tmpl_val {
 	enum tmpl_vtype	 type;
 	const char	*s;		/* TV_STR */
 	int64_t		 i;		/* TV_INT, TV_BOOL */
+	char *const	*v;		/* TV_STRV: shown joined by ", " */
+	size_t		 nv;
 	char		 buf[64];
 };
 struct tmpl_rows {

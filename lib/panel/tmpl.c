@@ -576,6 +576,8 @@ truthy(const struct val *v)
 		case TV_INT:
 		case TV_BOOL:
 			return v->tv.i != 0;
+		case TV_STRV:
+			return v->tv.nv > 0;
 		default:
 			return 0;
 		}
@@ -613,15 +615,41 @@ fmt_int(int64_t v, char *buf, size_t size)
 	return p;
 }
 
+/* s through n's filter. */
+static int
+emit_str(struct render *r, const struct node *n, const char *s)
+{
+	switch (n->filter) {
+	case F_ATTR:
+		return tmpl_escape_attr(s, out_write, r->o);
+	case F_URL:
+		return tmpl_escape_url(s, out_write, r->o);
+	case F_HREF:
+		return escape_href(s, out_write, r->o);
+	case F_RAW:
+		return out_write(r->o, s, strlen(s));
+	default:
+		return tmpl_escape_html(s, out_write, r->o);
+	}
+}
+
 static int
 emit_var(struct render *r, const struct node *n)
 {
 	struct val	 v;
 	const char	*s = NULL;
 	char		 num[64];
+	size_t		 i;
 
 	if (lookup(r, n->name, &v) == -1)
 		return 0;
+	if (v.is_tv && v.tv.type == TV_STRV) {
+		for (i = 0; i < v.tv.nv; i++)
+			if ((i > 0 && emit_str(r, n, ", ") == -1) ||
+			    emit_str(r, n, v.tv.v[i]) == -1)
+				return -1;
+		return 0;
+	}
 	if (v.is_tv) {
 		switch (v.tv.type) {
 		case TV_STR:
@@ -657,20 +685,7 @@ emit_var(struct render *r, const struct node *n)
 		default:
 			break;
 		}
-	if (s == NULL)
-		return 0;
-	switch (n->filter) {
-	case F_ATTR:
-		return tmpl_escape_attr(s, out_write, r->o);
-	case F_URL:
-		return tmpl_escape_url(s, out_write, r->o);
-	case F_HREF:
-		return escape_href(s, out_write, r->o);
-	case F_RAW:
-		return out_write(r->o, s, strlen(s));
-	default:
-		return tmpl_escape_html(s, out_write, r->o);
-	}
+	return s != NULL ? emit_str(r, n, s) : 0;
 }
 
 static enum panel_err render_nodes(struct render *, const struct node *);

@@ -242,6 +242,9 @@ test_escapers(void)
 	    "empty writes nothing");
 }
 
+static char	 name1[] = "a.example", name2[] = "<b>.example";
+static char	*names[] = { name1, name2 };
+
 struct row {
 	int64_t		 id;
 	const char	*name;
@@ -264,6 +267,10 @@ row_get(const void *ctx, size_t i, const char *field, struct tmpl_val *v)
 	} else if (strcmp(field, "urgent") == 0) {
 		v->type = TV_BOOL;
 		v->i = r->urgent;
+	} else if (strcmp(field, "names") == 0) {
+		v->type = TV_STRV;
+		v->v = names;
+		v->nv = r->id <= 0 ? 0 : r->id == 1 ? 1 : 2;
 	} else if (strcmp(field, "note") == 0 && r->note != NULL) {
 		v->type = TV_STR;
 		v->s = r->note;
@@ -290,17 +297,19 @@ test_rows(struct tmpl *t)
 	    "/acme", "title", "T&C");
 	const char		*want =
 	    "<a href=\"&#x2F;acme/x/1\" title=\"a&#x2E;example\">a.example</a>"
-	    " urgent - T&amp;C;\n"
+	    " urgent - T&amp;C; [a.example|a.example]\n"
 	    "<a href=\"&#x2F;acme/x/-7\" title=\"&#x3C;b&#x3E;&#x26;&#x22;x"
 	    "&#x22;&#x3C;&#x2F;b&#x3E;\">&lt;b&gt;&amp;&quot;x&quot;&lt;/b&gt;"
 	    "</a> (it&#39;s &lt;i&gt;) T&amp;C;\n"
-	    "<a href=\"&#x2F;acme/x/30\" title=\"\"></a> - T&amp;C;\n"
+	    "<a href=\"&#x2F;acme/x/30\" title=\"\"></a> - T&amp;C;"
+	    " [a.example, &lt;b&gt;.example|a.example%2C%20%3Cb%3E.example]\n"
 	    "no rows |\n";
 
 	ok(tmpl_render_rows(t, "rows", data, lists, 2, buf_write, &b) ==
 	    PANEL_OK, "rows render");
 	is_str(b.p, want, "rows: each field escaped for its context, outer "
-	    "names found, empty and absent fields false, empty list inverted");
+	    "names found, empty and absent fields false, empty list inverted, "
+	    "name lists joined and escaped");
 	free(b.p);
 	memset(&b, 0, sizeof(b));
 	lists[1].name = "title";
