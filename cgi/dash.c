@@ -304,10 +304,11 @@ dash_get(struct rq *rq)
 	memset(&f, 0, sizeof(f));
 	f.owner = owner;
 	f.limit = LIST_MAX;
-	if ((rc = store_dashboard_counts(st, owner, now + SOON_DAYS * DAY,
-	    now - SINCE_DAYS * DAY, &cnt)) != PANEL_OK ||
-	    (rc = store_dashboard_expiring(st, owner, LIST_MAX, &exp)) !=
+	if ((rc = store_dashboard_counts_from(st, owner, now,
+	    now + SOON_DAYS * DAY, now - SINCE_DAYS * DAY, &cnt)) !=
 	    PANEL_OK ||
+	    (rc = store_dashboard_expiring_from(st, owner, now, LIST_MAX,
+	    &exp)) != PANEL_OK ||
 	    (rc = store_order_list(st, &f, &recent)) != PANEL_OK ||
 	    (rc = store_dashboard_failures(st, owner, 5, &fail)) != PANEL_OK)
 		goto err;

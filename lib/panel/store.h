@@ -576,9 +576,20 @@ struct store_counts {
 
 enum panel_err	 store_dashboard_counts(struct store *st, int64_t owner,
 		    int64_t soon, int64_t since, struct store_counts *out);
-/* Valid certificates soonest to expire (no chain or key). */
+/* The same, certs_expiring counting only those not expired before from
+ * (the dashboard: from = now, so that dead certificates are not
+ * "expiring"). */
+enum panel_err	 store_dashboard_counts_from(struct store *st,
+		    int64_t owner, int64_t from, int64_t soon, int64_t since,
+		    struct store_counts *out);
+/* Valid certificates soonest to expire (no chain or key), expired ones
+ * first (the sweep's alerts). */
 enum panel_err	 store_dashboard_expiring(struct store *st, int64_t owner,
 		    unsigned limit, struct store_cert_list **out);
+/* The same from time `from` on: the dashboard's "expiring soonest". */
+enum panel_err	 store_dashboard_expiring_from(struct store *st,
+		    int64_t owner, int64_t from, unsigned limit,
+		    struct store_cert_list **out);
 /* Orders most recently updated that failed or carry an error. */
 enum panel_err	 store_dashboard_failures(struct store *st, int64_t owner,
 		    unsigned limit, struct store_order_list **out);

@@ -244,22 +244,29 @@ store_cert_due(struct store *st, int64_t now, unsigned limit,
 }
 
 enum panel_err
-store_dashboard_expiring(struct store *st, int64_t owner, unsigned limit,
-    struct store_cert_list **out)
+store_dashboard_expiring_from(struct store *st, int64_t owner, int64_t from,
+    unsigned limit, struct store_cert_list **out)
 {
 	sqlite3_stmt	*s;
 
 	*out = NULL;
 	if ((s = st_prep(st, owner != 0 ? ST_CERT_EXPIRING :
 	    ST_CERT_EXPIRING_ALL)) == NULL ||
-	    BIND(st, s, P_I(owner), P_I(clamp_limit(limit))) == -1)
+	    BIND(st, s, P_I(owner), P_I(clamp_limit(limit)), P_I(from)) == -1)
 		return PANEL_ERR_DB;
 	return cert_rows(st, s, out);
 }
 
 enum panel_err
-store_dashboard_counts(struct store *st, int64_t owner, int64_t soon,
-    int64_t since, struct store_counts *out)
+store_dashboard_expiring(struct store *st, int64_t owner, unsigned limit,
+    struct store_cert_list **out)
+{
+	return store_dashboard_expiring_from(st, owner, INT64_MIN, limit, out);
+}
+
+enum panel_err
+store_dashboard_counts_from(struct store *st, int64_t owner, int64_t from,
+    int64_t soon, int64_t since, struct store_counts *out)
 {
 	sqlite3_stmt	*s;
 	enum panel_err	 err = PANEL_ERR_DB;
@@ -268,7 +275,7 @@ store_dashboard_counts(struct store *st, int64_t owner, int64_t soon,
 	memset(out, 0, sizeof(*out));
 	if ((s = st_prep(st, owner != 0 ? ST_DASH_COUNTS :
 	    ST_DASH_COUNTS_ALL)) == NULL ||
-	    BIND(st, s, P_I(owner), P_I(soon), P_I(since)) == -1)
+	    BIND(st, s, P_I(owner), P_I(soon), P_I(since), P_I(from)) == -1)
 		return PANEL_ERR_DB;
 	if ((r = st_step(st, s, &err)) != 1)
 		return r == 0 ? PANEL_ERR_DB : err;
@@ -279,6 +286,14 @@ store_dashboard_counts(struct store *st, int64_t owner, int64_t soon,
 	out->certs_expiring = col_int(s, 4);
 	sqlite3_reset(s);
 	return PANEL_OK;
+}
+
+enum panel_err
+store_dashboard_counts(struct store *st, int64_t owner, int64_t soon,
+    int64_t since, struct store_counts *out)
+{
+	return store_dashboard_counts_from(st, owner, INT64_MIN, soon, since,
+	    out);
 }
 
 /* ------------------------------------------------------------------ */

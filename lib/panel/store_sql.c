@@ -279,13 +279,16 @@ static const char *const sql[] = {
 	    "WHERE r.renews = c.id AND r.status IN " ORD_ACTIVE ") "
 	    "ORDER BY c.renew_at, c.id LIMIT ?2",
 	/* certificates_owner_status and certificates_status_expiry (0005). */
+	/* ?3: not expired before then. */
 	[ST_CERT_EXPIRING] = "SELECT " CERT_LCOLS " FROM certificates c "
-	    "WHERE c.owner = ?1 AND c.status = 'valid' "
+	    "WHERE c.owner = ?1 AND c.status = 'valid' AND c.not_after >= ?3 "
 	    "ORDER BY c.not_after, c.id LIMIT ?2",
 	[ST_CERT_EXPIRING_ALL] = "SELECT " CERT_LCOLS " FROM certificates c "
-	    "WHERE c.status = 'valid' ORDER BY c.not_after, c.id LIMIT ?2",
+	    "WHERE c.status = 'valid' AND c.not_after >= ?3 "
+	    "ORDER BY c.not_after, c.id LIMIT ?2",
 
-	/* ?1 owner (0: everyone), ?2 soon, ?3 since.  The standing counts
+	/* ?1 owner (0: everyone), ?2 soon, ?3 since, ?4 from (expiring:
+	 * not_after in [from, soon)).  The standing counts
 	 * are kept by triggers (0006); the two that depend on the time are
 	 * index ranges (0005), one owner's or (_ALL) everyone's. */
 	[ST_DASH_COUNTS] = "SELECT " DASH_KEPT("accounts_valid") ", "
@@ -294,14 +297,14 @@ static const char *const sql[] = {
 	    "AND status = 'invalid' AND updated >= ?3), "
 	    DASH_KEPT("certs_valid") ", "
 	    "(SELECT count(*) FROM certificates WHERE owner = ?1 "
-	    "AND status = 'valid' AND not_after < ?2)",
+	    "AND status = 'valid' AND not_after >= ?4 AND not_after < ?2)",
 	[ST_DASH_COUNTS_ALL] = "SELECT " DASH_KEPT("accounts_valid") ", "
 	    DASH_KEPT("orders_active") ", "
 	    "(SELECT count(*) FROM orders WHERE status = 'invalid' "
 	    "AND updated >= ?3), "
 	    DASH_KEPT("certs_valid") ", "
 	    "(SELECT count(*) FROM certificates WHERE status = 'valid' "
-	    "AND not_after < ?2)",
+	    "AND not_after >= ?4 AND not_after < ?2)",
 
 	/* ?1 names (JSON array), ?2 CA directory URL, ?3 since; ?4: rows
 	 * to skip, newest first. */

@@ -562,6 +562,20 @@ test_certs(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
 	c.order_id = 0;		/* e.g. imported, or its order deleted */
 	ok(store_cert_add(st, &c, 1000, &id2) == PANEL_OK, "second cert");
 	c.order_id = oid;
+	ok(store_dashboard_expiring(st, alice, 5, &l) == PANEL_OK &&
+	    l->n == 2 && l->v[0].id == id2 && l->v[1].id == id1,
+	    "expiring, for the sweep's alerts: the dead one first");
+	store_cert_list_free(l);
+	ok(store_dashboard_expiring_from(st, alice, 6000, 5, &l) == PANEL_OK &&
+	    l->n == 1 && l->v[0].id == id1,
+	    "expiring from a time on, for the dashboard: not the dead one");
+	store_cert_list_free(l);
+	ok(store_dashboard_counts(st, alice, 10000, 0, &n) == PANEL_OK &&
+	    n.certs_expiring == 2 && store_dashboard_counts_from(st, alice,
+	    6000, 10000, 0, &n) == PANEL_OK && n.certs_expiring == 1 &&
+	    store_dashboard_counts_from(st, 0, 6000, 10000, 0, &n) ==
+	    PANEL_OK && n.certs_expiring == 1,
+	    "counts: expiring from a time on leaves the dead one out");
 	ok(store_cert_get(st, id1, bob, &g) == PANEL_ERR_NOTFOUND,
 	    "bob cannot get alice's certificate");
 	ok(store_cert_get(st, id1, alice, &g) == PANEL_OK &&
