@@ -503,87 +503,32 @@ step_finalize(struct job *j)
 	return STEP_DONE;
 }
 
-/* Opens the order's account for a poll: key from the store, a context
- * signing as the account (ops does the same inside each call). */
-static int
-acct_ctx(struct job *j, struct acme_ctx **ctx, struct acme_key **key,
-    struct ops_err *err)
-{
-	struct store_account	*a = NULL;
-	char			 aad[CRYPT_AAD_MAX], *pem = NULL;
-	size_t			 len = 0;
-	int			 rc = -1;
-
-	*ctx = NULL;
-	*key = NULL;
-	if (store_account_get(j->w->st, j->so->account_id, 0, &a) !=
-	    PANEL_OK || a->key_enc == NULL || a->kid == NULL) {
-		snprintf(err->msg, sizeof(err->msg), "CA account %lld is not "
-		    "usable", (long long)j->so->account_id);
-		goto out;
-	}
-	crypt_aad(aad, "account", a->id);
-	if (crypt_open(j->w->sw->kek, aad, a->key_enc, a->key_enc_len, &pem,
-	    &len) != PANEL_OK || acme_key_parse_pem(pem, len, key) !=
-	    ACME_OK) {
-		snprintf(err->msg, sizeof(err->msg), "the account key could "
-		    "not be opened");
-		goto out;
-	}
-	if (ops_acme_ctx(&j->w->o, a->ca_url, ctx, err) != PANEL_OK)
-		goto out;
-	if (acme_ctx_set_account(*ctx, *key, a->kid) != ACME_OK)
-		goto out;
-	rc = 0;
-out:
-	if (rc == -1) {
-		acme_ctx_free(*ctx);
-		*ctx = NULL;
-		acme_key_free(*key);
-		*key = NULL;
-	}
-	crypt_wipe_free(pem, len);
-	store_account_free(a);
-	return rc;
-}
-
-/* Processing: ask the CA, honouring its Retry-After. */
+/* Processing: ask the CA, honouring its Retry-After.  A peek writes
+ * nothing; once the order has moved, ops writes the CA's state down. */
 static enum step
 step_processing(struct job *j)
 {
-	struct acme_ctx		*ctx = NULL;
-	struct acme_key		*key = NULL;
-	struct acme_order	*ao = NULL;
 	struct ops_err		 err;
-	enum acme_err		 er;
+	enum acme_status	 status;
 	enum step		 s = STEP_DONE;
 	char			 why[64];
+	unsigned		 retry = 0;
 	int64_t			 wait;
 
 	memset(&err, 0, sizeof(err));
-	if (acct_ctx(j, &ctx, &key, &err) == -1) {
+	if (ops_order_peek(&j->w->o, j->id, 0, &status, &retry, &err) !=
+	    PANEL_OK) {
 		fail(j, &err, "polling");
 		goto out;
 	}
-	if ((er = acme_order_fetch(ctx, j->so->order_url, &ao)) != ACME_OK) {
-		/* Let ops read it again: it words the failure and keeps the
-		 * CA's problem (with its Retry-After) for fail(). */
-		if (ops_order_refresh(&j->w->o, j->id, 0, j->token, &err) ==
-		    PANEL_OK)
-			s = STEP_AGAIN;
-		else
-			fail(j, &err, "polling");
-		goto out;
-	}
-	if (ao->status == ACME_S_PROCESSING) {
-		wait = ao->retry_after > 0 ? (int64_t)ao->retry_after :
-		    WAIT_PROCESSING;
+	if (status == ACME_S_PROCESSING) {
+		wait = retry > 0 ? (int64_t)retry : WAIT_PROCESSING;
 		snprintf(why, sizeof(why), "the CA is issuing (Retry-After "
 		    "%lld s)", (long long)wait);
 		defer(j, time(NULL) + wait, why);
 		goto out;
 	}
-	if (ao->status == ACME_S_VALID) {
+	if (status == ACME_S_VALID) {
 		/* Issued: ops stores the certificate and the "valid" status
 		 * in one transaction, so download it now. */
 		s = step_finalize(j);
@@ -595,9 +540,6 @@ step_processing(struct job *j)
 	else
 		fail(j, &err, "reading the order");
 out:
-	acme_order_free(ao);
-	acme_ctx_free(ctx);
-	acme_key_free(key);
 	ops_err_clear(&err);
 	return s;
 }

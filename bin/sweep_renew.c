@@ -209,42 +209,35 @@ renew_backoff(int64_t cert_id, int64_t n, int64_t cap)
 	return d / 2 + (int64_t)(h % (uint64_t)(d / 2 + 1));
 }
 
-/* Asks renewalInfo (RFC 9773 4.1) and updates the plan. */
+/* Asks renewalInfo (RFC 9773 4.1) and updates the plan.  Through the
+ * worker's cached account context: once its directory is known, a CA
+ * without renewalInfo costs no request. */
 static void
 ari_refresh(struct worker *w, const struct store_cert *c, struct cstate *cs)
 {
-	struct store_account	*a = NULL;
-	struct acme_ctx		*ctx = NULL;
 	struct acme_renewal	 ren;
 	struct ops_err		 err;
-	enum acme_err		 er;
 	char			 obj[64], t1[21], t2[21], t3[21];
 	int64_t			 now = time(NULL), span;
+	int			 offered = 0;
 
-	memset(&ren, 0, sizeof(ren));
 	memset(&err, 0, sizeof(err));
 	sw_obj(obj, "certificate", c->id);
-	if (store_account_get(w->st, c->account_id, 0, &a) != PANEL_OK ||
-	    ops_acme_ctx(&w->o, a->ca_url, &ctx, &err) != PANEL_OK) {
+	if (ops_renewal_info(&w->o, c->account_id, c->ari_id, &ren, &offered,
+	    &err) != PANEL_OK) {
+		if (err.msg[0] != '\0')
+			sw_audit(w, "sweep.renew.ari", obj, AUDIT_FAIL, "%s",
+			    err.msg);
 		cs->ari_next = now + ARI_AGAIN_ERR;
 		goto out;
 	}
-	if ((er = acme_directory_fetch(ctx)) == ACME_OK)
-		er = acme_ari_fetch(ctx, c->ari_id, &ren);
-	if (er == ACME_ERR_UNSUPPORTED) {
+	if (!offered) {
 		if (cs->ari)
 			sw_audit(w, "sweep.renew.ari", obj, AUDIT_OK, "the CA "
 			    "no longer advertises renewalInfo");
 		cs->ari = 0;
 		cs->ari_at = 0;
 		cs->ari_next = now + ARI_AGAIN_NONE;
-		goto out;
-	}
-	if (er != ACME_OK) {
-		sw_audit(w, "sweep.renew.ari", obj, AUDIT_FAIL, "renewalInfo: "
-		    "%s%s%s", acme_strerror(er), *acme_detail_get(ctx) ?
-		    ": " : "", acme_detail_get(ctx));
-		cs->ari_next = now + ARI_AGAIN_ERR;
 		goto out;
 	}
 	cs->ari = 1;
@@ -267,8 +260,6 @@ ari_refresh(struct worker *w, const struct store_cert *c, struct cstate *cs)
 	    (int64_t)ren.retry_after : ARI_AGAIN);
 out:
 	acme_renewal_clear(&ren);
-	acme_ctx_free(ctx);
-	store_account_free(a);
 	ops_err_clear(&err);
 }
 

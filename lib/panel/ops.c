@@ -697,6 +697,30 @@ out:
 }
 
 enum panel_err
+ops_renewal_info(const struct ops *o, int64_t account_id, const char *certid,
+    struct acme_renewal *ren, int *offered, struct ops_err *err)
+{
+	struct ops_acct	 a;
+	enum panel_err	 pe;
+	enum acme_err	 er;
+
+	memset(ren, 0, sizeof(*ren));
+	*offered = 0;
+	if ((pe = ops_acct_open(o, account_id, 0, &a, err)) != PANEL_OK)
+		return pe;
+	er = acme_ari_fetch(a.ctx, certid, ren);
+	if (er == ACME_ERR_UNSUPPORTED)
+		pe = PANEL_OK;
+	else if (er != ACME_OK) {
+		ops_fail_acme(err, a.ctx, er, "renewalInfo");
+		pe = PANEL_ERR_ARG;
+	} else
+		*offered = 1;
+	ops_acct_close(&a);
+	return pe;
+}
+
+enum panel_err
 ops_cert_key(const struct ops *o, int64_t id, int64_t owner, char **pem,
     size_t *len, struct ops_err *err)
 {

@@ -153,8 +153,30 @@ enum panel_err	 ops_order_finalize(const struct ops *o, int64_t id,
 		    int64_t owner, int64_t lease_token, int64_t *cert_id,
 		    struct ops_err *err);
 
+/*
+ * Reads order id from the CA without writing anything: *status and the
+ * Retry-After the CA sent with it (seconds, 0 when none).  For a poll
+ * that only decides when to look again.  PANEL_OK, or an error with err
+ * filled (the CA's problem in err->problem).
+ */
+enum panel_err	 ops_order_peek(const struct ops *o, int64_t id,
+		    int64_t owner, enum acme_status *status,
+		    unsigned *retry_after, struct ops_err *err);
+
 /* ------------------------------------------------------------------ */
 /* Certificates.                                                        */
+
+/*
+ * The CA's renewalInfo (RFC 9773 4.1) for the certificate whose certID
+ * is certid, asked with account account_id's context (the cache's when
+ * o has one, so a CA without ARI costs no request once its directory is
+ * known).  PANEL_OK with *offered 0 when the CA offers no renewalInfo,
+ * or 1 and *ren filled (acme_renewal_clear); otherwise an error with err
+ * filled.
+ */
+enum panel_err	 ops_renewal_info(const struct ops *o, int64_t account_id,
+		    const char *certid, struct acme_renewal *ren,
+		    int *offered, struct ops_err *err);
 
 /* Revokes with the owning account's key and marks the row revoked. */
 enum panel_err	 ops_cert_revoke(const struct ops *o, int64_t id,

@@ -363,6 +363,45 @@ out:
 }
 
 enum panel_err
+ops_order_peek(const struct ops *o, int64_t id, int64_t owner,
+    enum acme_status *status, unsigned *retry_after, struct ops_err *err)
+{
+	struct store_order	*so = NULL;
+	struct acme_order	*ao = NULL;
+	struct ops_acct		 a;
+	enum panel_err		 pe;
+	enum acme_err		 er;
+
+	memset(&a, 0, sizeof(a));
+	*status = ACME_S_INVALID;
+	*retry_after = 0;
+	if ((pe = store_order_get(o->st, id, owner, &so)) != PANEL_OK) {
+		ops_fail_store(err, pe, "Order");
+		return pe;
+	}
+	if (so->order_url == NULL) {
+		ops_fail(err, 409, "order_state", NULL, "The order was never "
+		    "placed with the CA.");
+		pe = PANEL_ERR_INVALID;
+		goto out;
+	}
+	if ((pe = ops_acct_open(o, so->account_id, 0, &a, err)) != PANEL_OK)
+		goto out;
+	if ((er = acme_order_fetch(a.ctx, so->order_url, &ao)) != ACME_OK) {
+		ops_fail_acme(err, a.ctx, er, "Reading the order");
+		pe = PANEL_ERR_ARG;
+		goto out;
+	}
+	*status = ao->status;
+	*retry_after = ao->retry_after;
+out:
+	acme_order_free(ao);
+	ops_acct_close(&a);
+	store_order_free(so);
+	return pe;
+}
+
+enum panel_err
 ops_challenge_respond(const struct ops *o, int64_t id, int64_t owner,
     int force, int64_t lease, struct ops_err *err)
 {

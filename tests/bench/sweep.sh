@@ -37,7 +37,12 @@
 # Exit status: 0 when it measured (every sweep run renewed all the due
 # certificates), 1 otherwise.  Whether the target is met is reported.
 # Environment: ACME_BUILD (build/rel), BENCH_CERTS (400), BENCH_JOBS
-# ("16 64"), BENCH_LEGO_P (64), BENCH_KEEP (1: keep the work directory).
+# ("16 64"), BENCH_LEGO_P (64; 0 skips lego), BENCH_KEEP (1: keep the work
+# directory), BENCH_HOLD (1: after the setup, write $D/env (CONF, DB,
+# SWEEP and the CA's variables, for ". $D/env") and keep Pebble and
+# lighttpd running, nothing timed, until $D/stop exists: for profiling
+# one sweep at a time; "make_due" in $D/env makes every current
+# certificate due again).
 # Traffic goes to 127.0.0.1 only; every process started is stopped by pid.
 set -u
 
@@ -110,6 +115,29 @@ while [ "$(q "SELECT count(*) FROM certificates WHERE status = 'valid'")" -lt "$
 done
 say "$CERTS certificates issued"
 
+if [ "${BENCH_HOLD:-}" = 1 ]; then
+	cat >"$D/env" <<-EOF
+	CONF=$CONF
+	DB=$DB
+	SWEEP=$SWEEP
+	ACME_TEST_DIR=$ACME_TEST_DIR
+	ACME_TEST_CA=$ACME_TEST_CA
+	ACME_TEST_HTTP01_PORT=$ACME_TEST_HTTP01_PORT
+	export CONF DB SWEEP ACME_TEST_DIR ACME_TEST_CA ACME_TEST_HTTP01_PORT
+	make_due() {
+		_now=\$(date +%s)
+		sqlite3 "\$DB" "UPDATE certificates SET
+		    not_before = \$((_now - 70 * 86400)),
+		    not_after = \$((_now + 20 * 86400)) WHERE status = 'valid'"
+	}
+	EOF
+	say "holding: . $D/env; touch $D/stop to end"
+	while [ ! -e "$D/stop" ]; do
+		sleep 1
+	done
+	exit 0
+fi
+
 # --- acme-sweep (timed) -----------------------------------------------
 measured=1
 for j in $JOBS; do
@@ -136,7 +164,9 @@ for j in $JOBS; do
 done
 
 # --- lego (timed) -----------------------------------------------------
-if command -v lego >/dev/null 2>&1; then
+if [ "$LEGO_P" = 0 ]; then
+	say "BENCH_LEGO_P=0: no lego comparison"
+elif command -v lego >/dev/null 2>&1; then
 	python3 -c '
 import socket, sys
 ss = []
