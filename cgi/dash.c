@@ -50,35 +50,24 @@ set_domains(json_t *o, char *const *v, size_t n)
 }
 
 /*
- * The readable part of a stored RFC 7807 problem (JSON text): its
- * detail, else its type, else the text itself; cut to a sensible length
- * into buf.  NULL when there is no problem.
+ * A failure's text (the store gives the problem's detail, else its
+ * type, else the stored text) cut to a sensible length into buf.  NULL
+ * when there is none.
  */
 static const char *
-problem_text(const char *problem, char buf[ERROR_TEXT_MAX + 4])
+problem_text(const char *s, char buf[ERROR_TEXT_MAX + 4])
 {
-	json_t		*pr;
-	const char	*s = problem;
 	size_t		 n;
 
-	if (problem == NULL)
+	if (s == NULL)
 		return NULL;
-	pr = json_loads(problem, JSON_REJECT_DUPLICATES, NULL);
-	if (json_is_object(pr)) {
-		if (json_is_string(json_object_get(pr, "detail")))
-			s = json_string_value(json_object_get(pr, "detail"));
-		else if (json_is_string(json_object_get(pr, "type")))
-			s = json_string_value(json_object_get(pr, "type"));
-	}
-	if ((n = strlen(s)) > ERROR_TEXT_MAX) {
-		/* Do not cut a UTF-8 sequence in half. */
-		n = ERROR_TEXT_MAX;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-		snprintf(buf, ERROR_TEXT_MAX + 4, "%.*s…", (int)n, s);
-	} else
-		snprintf(buf, ERROR_TEXT_MAX + 4, "%s", s);
-	json_decref(pr);
+	if ((n = strlen(s)) <= ERROR_TEXT_MAX)
+		return s;
+	/* Do not cut a UTF-8 sequence in half. */
+	n = ERROR_TEXT_MAX;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	snprintf(buf, ERROR_TEXT_MAX + 4, "%.*s…", (int)n, s);
 	return buf;
 }
 
@@ -304,6 +293,7 @@ dash_get(struct rq *rq)
 	memset(&f, 0, sizeof(f));
 	f.owner = owner;
 	f.limit = LIST_MAX;
+	f.no_total = 1;
 	if ((rc = store_dashboard_counts_from(st, owner, now,
 	    now + SOON_DAYS * DAY, now - SINCE_DAYS * DAY, &cnt)) !=
 	    PANEL_OK ||

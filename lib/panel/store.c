@@ -43,6 +43,7 @@ EMBED_SQL(panel_sql_0004, "sql/0004_guard.sql");
 EMBED_SQL(panel_sql_0005, "sql/0005_cert_order.sql");
 EMBED_SQL(panel_sql_0006, "sql/0006_dash.sql");
 EMBED_SQL(panel_sql_0007, "sql/0007_counts.sql");
+EMBED_SQL(panel_sql_0008, "sql/0008_failures.sql");
 
 extern const char panel_sql_0001[];
 extern const char panel_sql_0002[];
@@ -51,6 +52,7 @@ extern const char panel_sql_0004[];
 extern const char panel_sql_0005[];
 extern const char panel_sql_0006[];
 extern const char panel_sql_0007[];
+extern const char panel_sql_0008[];
 
 static const char *const migrations[] = {
 	panel_sql_0001,
@@ -60,6 +62,7 @@ static const char *const migrations[] = {
 	panel_sql_0005,
 	panel_sql_0006,
 	panel_sql_0007,
+	panel_sql_0008,
 };
 
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -600,6 +603,8 @@ store_open_msg(const char *path, struct store **out, char *msg,
 	    (err = st_simple(st, ST_SYNC_NORMAL)) != PANEL_OK ||
 	    (err = store_migrate(st)) != PANEL_OK)
 		goto fail;
+	{ /* MEMEXPERIMENT */ char q[64]; const char *e = getenv("MEM_CACHE");
+	if (e) { snprintf(q, sizeof q, "PRAGMA cache_size = %s", e); sqlite3_exec(st->db, q, NULL, NULL, NULL); } }
 	*out = st;
 	return PANEL_OK;
 fail:

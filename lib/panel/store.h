@@ -403,6 +403,7 @@ struct store_order_filter {
 	enum store_ord_status	 status;
 	int64_t			 before;	/* keyset cursor: ids < before */
 	unsigned		 limit;		/* 0: 50; at most 500 */
+	int			 no_total;	/* total not counted: -1 */
 };
 
 /*
@@ -590,7 +591,8 @@ enum panel_err	 store_dashboard_expiring(struct store *st, int64_t owner,
 enum panel_err	 store_dashboard_expiring_from(struct store *st,
 		    int64_t owner, int64_t from, unsigned limit,
 		    struct store_cert_list **out);
-/* Orders most recently updated that failed or carry an error. */
+/* Orders most recently updated that failed or carry an error; their
+ * error is the problem's readable text (detail, else type), not JSON. */
 enum panel_err	 store_dashboard_failures(struct store *st, int64_t owner,
 		    unsigned limit, struct store_order_list **out);
 /* (Recent orders: store_order_list with a small limit.) */

@@ -465,13 +465,14 @@ store_order_list(struct store *st, const struct store_order_filter *f,
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return PANEL_ERR_NOMEM;
 	/* The count binds only the parameters its variant has. */
-	if ((s = st_prep(st, counts[k])) == NULL ||
+	l->total = -1;
+	if (!f->no_total && ((s = st_prep(st, counts[k])) == NULL ||
 	    (k == 1 && BIND(st, s, P_I(f->owner)) == -1) ||
-	    (k >= 2 && BIND(st, s, P_I(f->owner), P_T(status)) == -1)) {
+	    (k >= 2 && BIND(st, s, P_I(f->owner), P_T(status)) == -1))) {
 		err = PANEL_ERR_DB;
 		goto fail;
 	}
-	if ((err = st_count(st, s, &l->total)) != PANEL_OK)
+	if (!f->no_total && (err = st_count(st, s, &l->total)) != PANEL_OK)
 		goto fail;
 	if ((s = st_prep(st, lists[k])) == NULL ||
 	    BIND(st, s, P_I(f->owner), P_T(status),

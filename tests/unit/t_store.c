@@ -64,8 +64,8 @@ test_migrations(void)
 	size_t		 i;
 
 	ok(store_open(dbpath, &st) == PANEL_OK, "open creates the database");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 7 &&
-	    store_schema_latest() == 7, "user_version is 7 after migrations");
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 8 &&
+	    store_schema_latest() == 8, "user_version is 8 after migrations");
 	ok(stat(dbpath, &sb) == 0 && (sb.st_mode & 077) == 0,
 	    "database file is 0600");
 	for (n = 1; n <= store_schema_latest(); n++) {
@@ -93,14 +93,14 @@ test_migrations(void)
 	store_close(st);
 	st = NULL;
 	ok(store_open(dbpath, &st) == PANEL_OK, "reopen");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 7,
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 8,
 	    "reopening is idempotent");
 	ok(store_durable(st, 1) == PANEL_OK && store_durable(st, 0) ==
 	    PANEL_OK, "synchronous FULL and back");
 	store_close(st);
 
 	db = raw_open(dbpath);
-	is_int(raw_int(db, "PRAGMA user_version"), 7, "raw user_version");
+	is_int(raw_int(db, "PRAGMA user_version"), 8, "raw user_version");
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM "
 		    "sqlite_schema WHERE type = 'table' AND name = '%s'",
@@ -624,7 +624,9 @@ test_certs(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
 	store_cert_list_free(l);
 	store_order_retry(st, oid, 1, "{\"detail\":\"boom\"}", 0, 3000);
 	ok(store_dashboard_failures(st, alice, 5, &ol) == PANEL_OK &&
-	    ol->n >= 1 && ol->v[0].id == oid, "recent failures");
+	    ol->n >= 1 && ol->v[0].id == oid && ol->v[0].error != NULL &&
+	    strcmp(ol->v[0].error, "boom") == 0,
+	    "recent failures, with the problem's detail as text");
 	store_order_list_free(ol);
 
 	ok(store_billing_intent(st, id1, 9000, "idem-1", 100, &b) ==
