@@ -447,7 +447,7 @@ store_order_list(struct store *st, const struct store_order_filter *f,
 	    ST_ORD_COUNT_OWNER, ST_ORD_COUNT_STATUS,
 	    ST_ORD_COUNT_OWNER_STATUS };
 	struct store_order_list	*l;
-	sqlite3_stmt		*s;
+	sqlite3_stmt		*s = NULL;
 	enum panel_err		 err;
 	const char		*status = NULL;
 	unsigned		 limit = clamp_limit(f->limit);
