@@ -517,7 +517,15 @@ lookup(const struct render *r, const char *name, struct val *v)
 	char			 seg[NAME_MAX_ + 1];
 	size_t			 i, len;
 
-	memset(v, 0, sizeof(*v));
+	/* Not a memset: tv.buf is the getter's to fill. */
+	v->j = NULL;
+	v->rows = NULL;
+	v->is_tv = 0;
+	v->tv.type = TV_NONE;
+	v->tv.s = NULL;
+	v->tv.i = 0;
+	v->tv.v = NULL;
+	v->tv.nv = 0;
 	if (name[0] == '.' && name[1] == '\0') {
 		if (r->depth == 0)
 			return -1;
