@@ -603,8 +603,6 @@ store_open_msg(const char *path, struct store **out, char *msg,
 	    (err = st_simple(st, ST_SYNC_NORMAL)) != PANEL_OK ||
 	    (err = store_migrate(st)) != PANEL_OK)
 		goto fail;
-	{ /* MEMEXPERIMENT */ char q[64]; const char *e = getenv("MEM_CACHE");
-	if (e) { snprintf(q, sizeof q, "PRAGMA cache_size = %s", e); sqlite3_exec(st->db, q, NULL, NULL, NULL); } }
 	*out = st;
 	return PANEL_OK;
 fail:
