@@ -27,8 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
+#include "curlfn.h"
 #include "sweep.h"
 
 #define DEFAULT_CONF	"/etc/acme-panel.conf"
@@ -706,14 +705,14 @@ main(int argc, char *argv[])
 		return rc;
 	}
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "acme-sweep: libcurl would not start\n");
+	if (curlfn_get() == NULL) {
+		fprintf(stderr, "acme-sweep: libcurl would not start: %s\n",
+		    curlfn_error());
 		return 1;
 	}
 	if ((pe = ops_open(conf, &st, &sw.cfg, &sw.kek, err, sizeof(err))) !=
 	    PANEL_OK) {
 		fprintf(stderr, "acme-sweep: %s\n", err);
-		curl_global_cleanup();
 		return 1;
 	}
 	store_close(st);	/* each worker opens its own */
@@ -744,6 +743,5 @@ out:
 	crypt_kek_free(sw.kek);
 	config_free(sw.cfg);
 	pthread_mutex_destroy(&sw.lock);
-	curl_global_cleanup();
 	return interval ? 0 : rc;
 }

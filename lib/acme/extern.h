@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "acme.h"
+#include "curlfn.h"
 
 #define ACME_VERSION		"0.1"
 #define NONCE_POOL		8	/* nonces kept from Replay-Nonce */
@@ -64,7 +65,8 @@ struct http_resp {
 	char	*link_up;	/* Link: rel="up", or NULL */
 };
 
-/* http.c: libcurl, https only, timeouts, body cap, address check. */
+/* http.c: libcurl, https only, timeouts, body cap, address check.
+ * libcurl is loaded on a context's first transfer (curlfn.h). */
 enum acme_err	 http_init(struct acme_ctx *);
 void		 http_cleanup(struct acme_ctx *);
 enum acme_err	 http_get(struct acme_ctx *, const char *url,

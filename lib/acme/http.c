@@ -1,11 +1,13 @@
 /*
  * HTTP transport on one libcurl easy handle per context (kept for
- * connection reuse).  Every transfer is https only, redirects included,
- * with connect and total timeouts, a body cap and, on request, a check
- * of the resolved peer address just before connect(2).  The headers
- * ACME needs go into struct http_resp: Location, Replay-Nonce (RFC 8555
- * 6.5, also pooled), Retry-After, Content-Type and Link rel="alternate"
- * and "up" (7.4.2, RFC 8288); those of a redirect or 1xx are dropped.
+ * connection reuse), made on the context's first transfer; libcurl
+ * itself is loaded then, once per process (curlfn.c).  Every transfer
+ * is https only, redirects included, with connect and total timeouts, a
+ * body cap and, on request, a check of the resolved peer address just
+ * before connect(2).  The headers ACME needs go into struct http_resp:
+ * Location, Replay-Nonce (RFC 8555 6.5, also pooled), Retry-After,
+ * Content-Type and Link rel="alternate" and "up" (7.4.2, RFC 8288); those
+ * of a redirect or 1xx are dropped.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -381,9 +383,9 @@ http_opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
  * Returns CURLE_OK or the first failing option's code.
  */
 static CURLcode
-http_setup(struct acme_ctx *ctx, enum http_method m, const char *url,
-    const char *body, size_t len, struct curl_slist *hdrs, struct xfer *x,
-    char *errbuf)
+http_setup(const struct curlfn *cf, struct acme_ctx *ctx,
+    enum http_method m, const char *url, const char *body, size_t len,
+    struct curl_slist *hdrs, struct xfer *x, char *errbuf)
 {
 	const struct {
 		CURLoption	 opt;
@@ -424,18 +426,18 @@ http_setup(struct acme_ctx *ctx, enum http_method m, const char *url,
 	size_t		 i;
 
 	for (i = 0; i < sizeof(lo) / sizeof(lo[0]) && cc == CURLE_OK; i++)
-		cc = curl_easy_setopt(c, lo[i].opt, lo[i].val);
+		cc = cf->easy_setopt(c, lo[i].opt, lo[i].val);
 	for (i = 0; i < sizeof(po) / sizeof(po[0]) && cc == CURLE_OK; i++)
 		if (po[i].val != NULL)
-			cc = curl_easy_setopt(c, po[i].opt, po[i].val);
+			cc = cf->easy_setopt(c, po[i].opt, po[i].val);
 	if (cc != CURLE_OK ||
-	    (cc = curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+	    (cc = cf->easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)ctx->max_body)) != CURLE_OK ||
-	    (cc = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (cc = cf->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)(m == HTTP_POST ? len : 0))) != CURLE_OK ||
-	    (cc = curl_easy_setopt(c, CURLOPT_WRITEFUNCTION,
+	    (cc = cf->easy_setopt(c, CURLOPT_WRITEFUNCTION,
 	    http_body_cb)) != CURLE_OK ||
-	    (cc = curl_easy_setopt(c, CURLOPT_HEADERFUNCTION,
+	    (cc = cf->easy_setopt(c, CURLOPT_HEADERFUNCTION,
 	    http_header_cb)) != CURLE_OK)
 		return cc;
 	/*
@@ -444,11 +446,31 @@ http_setup(struct acme_ctx *ctx, enum http_method m, const char *url,
 	 * proxy's own (often loopback) address, so it is not installed.
 	 */
 	if (ctx->refuse_private && ctx->proxy[0] == '\0' &&
-	    ((cc = curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION,
+	    ((cc = cf->easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION,
 	    http_opensocket_cb)) != CURLE_OK ||
-	    (cc = curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, x)) != CURLE_OK))
+	    (cc = cf->easy_setopt(c, CURLOPT_OPENSOCKETDATA, x)) != CURLE_OK))
 		return cc;
 	return CURLE_OK;
+}
+
+/*
+ * Loads libcurl (once per process) and makes ctx's easy handle if it
+ * has none yet.  Returns ACME_OK with *cf set, else ACME_ERR_TRANSPORT
+ * with ctx's detail saying why.
+ */
+static enum acme_err
+http_handle(struct acme_ctx *ctx, const struct curlfn **cf)
+{
+
+	if ((*cf = curlfn_get()) == NULL) {
+		ctx_detail(ctx, "%s", curlfn_error());
+		return ACME_ERR_TRANSPORT;
+	}
+	if (ctx->curl == NULL && (ctx->curl = (*cf)->easy_init()) == NULL) {
+		ctx_detail(ctx, "libcurl could not make a handle");
+		return ACME_ERR_TRANSPORT;
+	}
+	return ACME_OK;
 }
 
 /*
@@ -466,6 +488,7 @@ http_do(struct acme_ctx *ctx, enum http_method m, const char *url,
     struct http_resp *resp)
 {
 	struct xfer		 x = { .ctx = ctx, .resp = resp };
+	const struct curlfn	*cf;
 	struct curl_slist	*hdrs = NULL, *h;
 	char			 errbuf[CURL_ERROR_SIZE] = "";
 	char			 acc[128];
@@ -479,12 +502,15 @@ http_do(struct acme_ctx *ctx, enum http_method m, const char *url,
 		return ACME_ERR_ARG;
 	memset(resp, 0, sizeof(*resp));
 	ctx_problem_clear(ctx);
-	if ((c = ctx->curl) == NULL || url == NULL)
+	if (url == NULL)
 		return ACME_ERR_ARG;
 	if (!url_is_https(url)) {
 		ctx_detail(ctx, "not an https URL: %.200s", url);
 		return ACME_ERR_SCHEME;
 	}
+	if ((rc = http_handle(ctx, &cf)) != ACME_OK)
+		return rc;
+	c = ctx->curl;
 	if (accept != NULL) {
 		snprintf(acc, sizeof(acc), "Accept: %s", accept);
 		hv[nh++] = acc;
@@ -493,19 +519,20 @@ http_do(struct acme_ctx *ctx, enum http_method m, const char *url,
 		hv[nh++] = "Content-Type: application/jose+json";
 	hv[nh++] = "Expect:";		/* no 100-continue round trip */
 	for (i = 0, rc = ACME_ERR_NOMEM; i < nh; i++) {
-		if ((h = curl_slist_append(hdrs, hv[i])) == NULL)
+		if ((h = cf->slist_append(hdrs, hv[i])) == NULL)
 			goto out;
 		hdrs = h;
 	}
 
-	curl_easy_reset(c);
-	if (http_setup(ctx, m, url, body, len, hdrs, &x, errbuf) != CURLE_OK) {
+	cf->easy_reset(c);
+	if (http_setup(cf, ctx, m, url, body, len, hdrs, &x,
+	    errbuf) != CURLE_OK) {
 		ctx_detail(ctx, "libcurl refused an option");
 		rc = ACME_ERR_TRANSPORT;
 		goto out;
 	}
-	cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	cc = cf->easy_perform(c);
+	cf->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (resp->body == NULL && (resp->body = calloc(1, 1)) == NULL)
 		x.nomem = 1;
 	if (resp->nonce != NULL)
@@ -528,29 +555,26 @@ http_do(struct acme_ctx *ctx, enum http_method m, const char *url,
 		    cc == CURLE_OUT_OF_MEMORY ? ACME_ERR_NOMEM :
 		    ACME_ERR_TRANSPORT;
 		ctx_detail(ctx, "%s", errbuf[0] != '\0' ? errbuf :
-		    curl_easy_strerror(cc));
+		    cf->easy_strerror(cc));
 	}
 out:
 	/* Nothing in the handle may point at this stack frame any more. */
-	curl_easy_reset(c);
-	curl_slist_free_all(hdrs);
+	cf->easy_reset(c);
+	cf->slist_free_all(hdrs);
 	return rc;
 }
 
 /*
- * Sets up ctx->curl (and libcurl's global state, reference-counted by
- * libcurl).  Returns ACME_OK or ACME_ERR_TRANSPORT.
+ * Prepares ctx for transfers.  Nothing is loaded or allocated yet: the
+ * handle (and libcurl, see curlfn.h) come with the first transfer, so a
+ * context that never talks to the CA costs no libcurl.  Returns ACME_OK.
  */
 enum acme_err
 http_init(struct acme_ctx *ctx)
 {
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return ACME_ERR_TRANSPORT;
-	if ((ctx->curl = curl_easy_init()) == NULL) {
-		curl_global_cleanup();
-		return ACME_ERR_TRANSPORT;
-	}
+	ctx->curl = NULL;
+	ctx->resolve = NULL;
 	return ACME_OK;
 }
 
@@ -558,15 +582,17 @@ http_init(struct acme_ctx *ctx)
 void
 http_cleanup(struct acme_ctx *ctx)
 {
+	const struct curlfn	*cf;
 
-	if (ctx == NULL)
+	if (ctx == NULL || (ctx->curl == NULL && ctx->resolve == NULL))
 		return;
-	if (ctx->curl != NULL) {
-		curl_easy_cleanup(ctx->curl);
-		ctx->curl = NULL;
-		curl_global_cleanup();
-	}
-	curl_slist_free_all(ctx->resolve);
+	/* Either was made through libcurl, so it is loaded. */
+	if ((cf = curlfn_get()) == NULL)
+		return;
+	if (ctx->curl != NULL)
+		cf->easy_cleanup(ctx->curl);
+	cf->slist_free_all(ctx->resolve);
+	ctx->curl = NULL;
 	ctx->resolve = NULL;
 }
 

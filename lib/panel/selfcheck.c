@@ -14,8 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
+#include "curlfn.h"
 #include "ops.h"
 #include "ops_priv.h"
 
@@ -55,6 +54,7 @@ static enum panel_err
 check_http01(const struct ops *o, const struct store_challenge *c,
     const char *ident, struct ops_err *err)
 {
+	const struct curlfn	*cf;
 	struct body		*b;
 	struct curl_slist	*resolve = NULL;
 	CURL			*cu;
@@ -73,40 +73,44 @@ check_http01(const struct ops *o, const struct store_challenge *c,
 	snprintf(host, sizeof(host), strchr(ident, ':') ? "[%s]" : "%s", ident);
 	snprintf(url, sizeof(url), "http://%s:%u/.well-known/acme-challenge/%s",
 	    host, port, c->token);
+	if ((cf = curlfn_get()) == NULL) {
+		ops_fail(err, 500, "self_check", NULL, "%s", curlfn_error());
+		return PANEL_ERR_INVALID;
+	}
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return PANEL_ERR_NOMEM;
-	if ((cu = curl_easy_init()) == NULL) {
+	if ((cu = cf->easy_init()) == NULL) {
 		free(b);
 		return PANEL_ERR_NOMEM;
 	}
 	cerr[0] = '\0';
-	curl_easy_setopt(cu, CURLOPT_URL, url);
-	curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(cu, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(cu, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(cu, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(cu, CURLOPT_TIMEOUT, (long)(o->cfg->http01_timeout ?
+	cf->easy_setopt(cu, CURLOPT_URL, url);
+	cf->easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "http,https");
+	cf->easy_setopt(cu, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	cf->easy_setopt(cu, CURLOPT_FOLLOWLOCATION, 1L);
+	cf->easy_setopt(cu, CURLOPT_MAXREDIRS, 10L);
+	cf->easy_setopt(cu, CURLOPT_TIMEOUT, (long)(o->cfg->http01_timeout ?
 	    o->cfg->http01_timeout : 10));
-	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(cu, CURLOPT_PROXY, "");
-	curl_easy_setopt(cu, CURLOPT_ERRORBUFFER, cerr);
-	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, body_write);
-	curl_easy_setopt(cu, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(cu, CURLOPT_USERAGENT, "acme-panel self-check");
+	cf->easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
+	cf->easy_setopt(cu, CURLOPT_PROXY, "");
+	cf->easy_setopt(cu, CURLOPT_ERRORBUFFER, cerr);
+	cf->easy_setopt(cu, CURLOPT_WRITEFUNCTION, body_write);
+	cf->easy_setopt(cu, CURLOPT_WRITEDATA, b);
+	cf->easy_setopt(cu, CURLOPT_USERAGENT, "acme-panel self-check");
 	if (o->cfg->selfcheck_ip != NULL) {
 		/* The demo and tests: every name is this machine, as the
 		 * test CA's DNS says. */
 		snprintf(rs, sizeof(rs), "%s:%u:%s", ident, port,
 		    o->cfg->selfcheck_ip);
-		if ((resolve = curl_slist_append(NULL, rs)) != NULL)
-			curl_easy_setopt(cu, CURLOPT_RESOLVE, resolve);
+		if ((resolve = cf->slist_append(NULL, rs)) != NULL)
+			cf->easy_setopt(cu, CURLOPT_RESOLVE, resolve);
 	}
-	cc = curl_easy_perform(cu);
-	curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &status);
+	cc = cf->easy_perform(cu);
+	cf->easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &status);
 	if (cc != CURLE_OK)
 		ops_fail(err, 422, "self_check", NULL, "Could not fetch %s: %s. "
 		    "Does %s point at this server, and is port %u open?",
-		    url, cerr[0] ? cerr : curl_easy_strerror(cc), ident, port);
+		    url, cerr[0] ? cerr : cf->easy_strerror(cc), ident, port);
 	else if (status != 200)
 		ops_fail(err, 422, "self_check", NULL, "%s answered HTTP %ld, "
 		    "not 200 with the key authorization. Does %s point at "
@@ -125,8 +129,8 @@ check_http01(const struct ops *o, const struct store_challenge *c,
 			    "%s.", url, snip, ident);
 		}
 	}
-	curl_slist_free_all(resolve);
-	curl_easy_cleanup(cu);
+	cf->slist_free_all(resolve);
+	cf->easy_cleanup(cu);
 	free(b);
 	return pe;
 }

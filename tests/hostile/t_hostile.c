@@ -29,9 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "acme.h"
+#include "curlfn.h"
 #include "tap.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -236,6 +235,7 @@ sink_write(char *p, size_t sz, size_t n, void *arg)
 static long
 server_count(const struct res *r, const char *endpoint)
 {
+	const struct curlfn *cf;
 	CURL		*c;
 	CURLcode	 cc;
 	struct sink	 s;
@@ -244,17 +244,17 @@ server_count(const struct res *r, const char *endpoint)
 	memset(&s, 0, sizeof(s));
 	snprintf(url, sizeof(url), "%s/ctl/count?s=%s&e=%s", base, r->seg,
 	    endpoint);
-	if ((c = curl_easy_init()) == NULL)
+	if ((cf = curlfn_get()) == NULL || (c = cf->easy_init()) == NULL)
 		return -1;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CAINFO, cafile);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-	cc = curl_easy_perform(c);
-	curl_easy_cleanup(c);
+	cf->easy_setopt(c, CURLOPT_URL, url);
+	cf->easy_setopt(c, CURLOPT_CAINFO, cafile);
+	cf->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	cf->easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+	cf->easy_setopt(c, CURLOPT_NOPROXY, "*");
+	cf->easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+	cf->easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	cc = cf->easy_perform(c);
+	cf->easy_cleanup(c);
 	if (cc != CURLE_OK || s.len == 0)
 		return -1;
 	return strtol(s.data, NULL, 10);
@@ -1395,7 +1395,6 @@ run_case(const struct hcase *c, size_t idx)
 		alarm(c->timeout_ms > 0 || c->max_wait > 0 ? 30 : 20);
 		child_run(c, idx);
 		close(out_fd);
-		curl_global_cleanup();
 		exit(0);
 	}
 	close(fd[1]);
@@ -1487,8 +1486,8 @@ main(void)
 	if ((before = listing(".")) == NULL)
 		tap_bail("scandir: %s", strerror(errno));
 	pwned_before = stat("/tmp/pwned", &st) == 0;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		tap_bail("curl_global_init");
+	if (curlfn_get() == NULL)
+		tap_bail("%s", curlfn_error());
 
 	tap_diag("%zu hostile cases against %s", NELEM(cases), base);
 	for (i = 0; i < NELEM(cases); i++)
@@ -1503,7 +1502,6 @@ main(void)
 	    "writes nothing: /tmp/pwned not created");
 	free(before);
 	free(after);
-	curl_global_cleanup();
 	if (made && rmdir(scratch) == -1)
 		tap_diag("rmdir %s: %s", scratch, strerror(errno));
 	return tap_done();

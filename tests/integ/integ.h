@@ -27,13 +27,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/bio.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "acme.h"
+#include "curlfn.h"
 #include "tap.h"
 
 #define INTEG_WAIT	90	/* longest wait for an authz or an order, s */
@@ -73,8 +73,8 @@ integ_init(void)
 	    integ.mgmt == NULL || integ.work == NULL)
 		tap_bail("ACME_TEST_* not set: run me through my .t script "
 		    "(it sources tests/lib/pebble.sh)");
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		tap_bail("curl_global_init failed");
+	if (curlfn_get() == NULL)
+		tap_bail("%s", curlfn_error());
 	if ((f = fopen("/dev/urandom", "rb")) == NULL ||
 	    fread(r, 1, sizeof(r), f) != sizeof(r))
 		tap_bail("cannot read /dev/urandom");
@@ -85,10 +85,10 @@ integ_init(void)
 	    integ.dir, integ.label);
 }
 
+/* Nothing to release: libcurl stays loaded until exit (curlfn.h). */
 static inline void
 integ_done(void)
 {
-	curl_global_cleanup();
 }
 
 /* Seconds on the monotonic clock. */
@@ -310,6 +310,7 @@ integ_curl_write(char *data, size_t size, size_t n, void *arg)
 static inline long
 integ_http(const char *url, const char *post, char **body, size_t *len)
 {
+	const struct curlfn	*cf;
 	CURL			*c;
 	struct curl_slist	*h = NULL;
 	struct integ_buf	 b = { NULL, 0 };
@@ -319,24 +320,24 @@ integ_http(const char *url, const char *post, char **body, size_t *len)
 		*body = NULL;
 	if (len != NULL)
 		*len = 0;
-	if ((c = curl_easy_init()) == NULL)
+	if ((cf = curlfn_get()) == NULL || (c = cf->easy_init()) == NULL)
 		return -1;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(c, CURLOPT_CAINFO, integ.ca);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 15L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, integ_curl_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	cf->easy_setopt(c, CURLOPT_URL, url);
+	cf->easy_setopt(c, CURLOPT_NOPROXY, "*");
+	cf->easy_setopt(c, CURLOPT_CAINFO, integ.ca);
+	cf->easy_setopt(c, CURLOPT_TIMEOUT, 15L);
+	cf->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	cf->easy_setopt(c, CURLOPT_WRITEFUNCTION, integ_curl_write);
+	cf->easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	if (post != NULL) {
-		h = curl_slist_append(h, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
+		h = cf->slist_append(h, "Content-Type: application/json");
+		cf->easy_setopt(c, CURLOPT_HTTPHEADER, h);
+		cf->easy_setopt(c, CURLOPT_POSTFIELDS, post);
 	}
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
-	curl_slist_free_all(h);
+	if (cf->easy_perform(c) == CURLE_OK)
+		cf->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	cf->easy_cleanup(c);
+	cf->slist_free_all(h);
 	if (body != NULL && status != -1) {
 		*body = b.p != NULL ? b.p : strdup("");
 		if (len != NULL)
