@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "panel.h"
 #include "web.h"
 
 static const char *const methods[] = {
@@ -504,9 +505,9 @@ resp_clear(struct resp *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* json_dump_callback's writer: straight into the body. */
+/* panel_json_write's writer: straight into the body. */
 static int
-json_writer(const char *buf, size_t len, void *arg)
+json_writer(void *arg, const char *buf, size_t len)
 {
 	struct resp	*p = arg;
 
@@ -524,8 +525,7 @@ resp_json(struct resp *p, int status, json_t *v)
 {
 	p->status = status;
 	resp_type(p, "application/json");
-	if (v == NULL || json_dump_callback(v, json_writer, p,
-	    JSON_COMPACT | JSON_ENSURE_ASCII) == -1) {
+	if (v == NULL || panel_json_write(v, json_writer, p) == -1) {
 		json_decref(v);
 		p->failed = 1;
 		return;

@@ -349,6 +349,13 @@ enum panel_err	 tmpl_render_rows(struct tmpl *t, const char *name,
 		    size_t nrows, panel_write_fn wr, void *arg);
 /* The last template error as "file:line: message"; borrowed, "" if none. */
 const char	*tmpl_errmsg(const struct tmpl *t);
+/*
+ * Writes v through wr as json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII)
+ * would (members in insertion order), in runs rather than per token
+ * (jsonw.c).  0, or -1 when wr failed or a string is not UTF-8.
+ */
+int		 panel_json_write(const json_t *v, panel_write_fn wr,
+		    void *arg);
 /* The escapers used by the filters, writing through wr: 0 or -1. */
 int		 tmpl_escape_html(const char *s, panel_write_fn wr, void *arg);
 int		 tmpl_escape_attr(const char *s, panel_write_fn wr, void *arg);
