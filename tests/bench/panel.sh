@@ -20,7 +20,8 @@
 # $BENCH_TIMEOUT s (30) so that a slow page shows its latency instead of
 # timeouts.  hello gets as many processes as etc/lighttpd.conf gives the
 # panel.  After the runs the script reads VmRSS, VmHWM, RssAnon, RssFile
-# and the private pages (smaps_rollup) of each acme.fcgi from /proc.
+# and the private pages (smaps_rollup) of each acme.fcgi from /proc, and
+# whether libcurl is mapped (it is loaded on a CA call only).
 #
 # The table: req/s and the 50th and 99th percentile latencies from wrk,
 # the ratio to hello's mean, "alone ms" (the best of five single curl
@@ -322,16 +323,22 @@ done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Memory, after every run: each acme.fcgi (and hello) process, as
-# "pid VmRSS VmHWM RssAnon RssFile USS" in KiB (USS: the private pages,
-# Private_Clean + Private_Dirty of smaps_rollup).
+# "x VmRSS VmHWM RssAnon RssFile USS CURL", sizes in KiB (USS: the
+# private pages, Private_Clean + Private_Dirty of smaps_rollup; CURL: 1
+# when libcurl is mapped, which libacme does on a process's first CA call).
 mem() {
 	for p in $(children "$1"); do
 		awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 }
 		    /^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 }
 		    END { printf "%d %d %d %d ", r, h, a, f }' "/proc/$p/status"
 		awk '/^Private_(Clean|Dirty):/ { u += $2 }
-		    END { printf "%d\n", u }' "/proc/$p/smaps_rollup" 2>/dev/null ||
-		    echo 0
+		    END { printf "%d ", u }' "/proc/$p/smaps_rollup" 2>/dev/null ||
+		    printf '0 '
+		if grep -q '/libcurl[^/]*$' "/proc/$p/maps" 2>/dev/null; then
+			echo 1
+		else
+			echo 0
+		fi
 	done | sed "s/^/x /"
 }
 acme_mem=$(mem "$acme_exe")
@@ -379,16 +386,16 @@ done
 echo "hello baseline (mean of first and last run): $hello_rps req/s" \
     "(${h1:--}, ${h2:--}); load before/after: see above, $load_after"
 
-# The memory lines: every acme.fcgi process, the largest of each.
+# The memory lines: the acme.fcgi process with the largest VmHWM, with
+# its own VmRSS, RssAnon, RssFile and USS (now; VmHWM is the peak).
 printf '%s\n' "$acme_mem" | awk -v lim=8192 -v hm="$hello_mem" '
 	function mib(k) { return sprintf("%.1f", k / 1024) }
-	NF == 6 {
+	NF == 7 {
 		n++
-		if ($2 > rss) rss = $2
-		if ($3 > hwm) hwm = $3
-		if ($4 > anon) anon = $4
-		if ($5 > file) file = $5
-		if ($6 > uss) uss = $6
+		curl += $7
+		if ($3 > hwm) {
+			hwm = $3; rss = $2; anon = $4; file = $5; uss = $6
+		}
 	}
 	END {
 		if (n == 0) { print "acme.fcgi RSS: no process found"; exit }
@@ -397,6 +404,12 @@ printf '%s\n' "$acme_mem" | awk -v lim=8192 -v hm="$hello_mem" '
 		    " target VmHWM <= 8 MiB: %s\n", n, mib(rss), mib(hwm),
 		    mib(anon), mib(file), mib(uss),
 		    hwm <= lim ? "met" : "MISSED"
+		if (curl == 0)
+			print "libcurl is mapped in none of them: libacme loads" \
+			    " it on a process'"'"'s first CA call, and pages make none"
+		else
+			printf "libcurl is mapped in %d of them (a CA call" \
+			    " loaded it)\n", curl
 		split(hm, h, " ")
 		if (h[3] != "")
 			printf "hello for scale (MiB): VmRSS %s, VmHWM %s, USS %s\n",
