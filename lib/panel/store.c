@@ -44,6 +44,7 @@ EMBED_SQL(panel_sql_0005, "sql/0005_cert_order.sql");
 EMBED_SQL(panel_sql_0006, "sql/0006_dash.sql");
 EMBED_SQL(panel_sql_0007, "sql/0007_counts.sql");
 EMBED_SQL(panel_sql_0008, "sql/0008_failures.sql");
+EMBED_SQL(panel_sql_0009, "sql/0009_order_counts.sql");
 
 extern const char panel_sql_0001[];
 extern const char panel_sql_0002[];
@@ -53,6 +54,7 @@ extern const char panel_sql_0005[];
 extern const char panel_sql_0006[];
 extern const char panel_sql_0007[];
 extern const char panel_sql_0008[];
+extern const char panel_sql_0009[];
 
 static const char *const migrations[] = {
 	panel_sql_0001,
@@ -63,6 +65,7 @@ static const char *const migrations[] = {
 	panel_sql_0006,
 	panel_sql_0007,
 	panel_sql_0008,
+	panel_sql_0009,
 };
 
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))

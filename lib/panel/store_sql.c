@@ -185,13 +185,16 @@ static const char *const sql[] = {
 	[ST_ORD_LIST_OWNER_STATUS] = "SELECT " ORD_LCOLS " FROM orders o "
 	    "WHERE o.owner = ?1 AND o.status = ?2 AND o.id < ?3 "
 	    "ORDER BY o.id DESC LIMIT ?4",
-	/* Counts: the same ?1 owner, ?2 status where used. */
-	[ST_ORD_COUNT_ALL] = "SELECT count(*) FROM orders",
-	[ST_ORD_COUNT_OWNER] = "SELECT count(*) FROM orders WHERE owner = ?1",
-	[ST_ORD_COUNT_STATUS] = "SELECT count(*) FROM orders "
-	    "WHERE status = ?2",
-	[ST_ORD_COUNT_OWNER_STATUS] = "SELECT count(*) FROM orders "
-	    "WHERE owner = ?1 AND status = ?2",
+	/* Counts: the same ?1 owner, ?2 status where used; kept by the
+	 * triggers of 0009 (owner 0: everyone's). */
+	[ST_ORD_COUNT_ALL] = "SELECT coalesce(sum(n), 0) FROM order_counts "
+	    "WHERE owner = 0",
+	[ST_ORD_COUNT_OWNER] = "SELECT coalesce(sum(n), 0) FROM order_counts "
+	    "WHERE owner = ?1",
+	[ST_ORD_COUNT_STATUS] = "SELECT coalesce(sum(n), 0) FROM order_counts "
+	    "WHERE owner = 0 AND status = ?2",
+	[ST_ORD_COUNT_OWNER_STATUS] = "SELECT coalesce(sum(n), 0) "
+	    "FROM order_counts WHERE owner = ?1 AND status = ?2",
 	[ST_ORD_SET_STATUS] = "UPDATE orders SET tries = CASE WHEN "
 	    "status = ?1 THEN tries ELSE 0 END, status = ?1, error = ?2, "
 	    "updated = ?3 WHERE id = ?4 AND (?5 = 0 OR lease_token = ?5)",

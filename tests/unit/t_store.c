@@ -64,8 +64,8 @@ test_migrations(void)
 	size_t		 i;
 
 	ok(store_open(dbpath, &st) == PANEL_OK, "open creates the database");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 8 &&
-	    store_schema_latest() == 8, "user_version is 8 after migrations");
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 9 &&
+	    store_schema_latest() == 9, "user_version is 9 after migrations");
 	ok(stat(dbpath, &sb) == 0 && (sb.st_mode & 077) == 0,
 	    "database file is 0600");
 	for (n = 1; n <= store_schema_latest(); n++) {
@@ -93,14 +93,14 @@ test_migrations(void)
 	store_close(st);
 	st = NULL;
 	ok(store_open(dbpath, &st) == PANEL_OK, "reopen");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 8,
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 9,
 	    "reopening is idempotent");
 	ok(store_durable(st, 1) == PANEL_OK && store_durable(st, 0) ==
 	    PANEL_OK, "synchronous FULL and back");
 	store_close(st);
 
 	db = raw_open(dbpath);
-	is_int(raw_int(db, "PRAGMA user_version"), 8, "raw user_version");
+	is_int(raw_int(db, "PRAGMA user_version"), 9, "raw user_version");
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM "
 		    "sqlite_schema WHERE type = 'table' AND name = '%s'",
@@ -1028,6 +1028,42 @@ test_two_connections(struct store *st)
 	store_close(st2);
 }
 
+/* The trigger-kept order counts (0009) match a count of the orders
+ * after everything the tests above did to them. */
+static void
+test_order_counts(struct store *st, int64_t alice)
+{
+	struct store_order_filter	 f;
+	struct store_order_list		*l = NULL;
+	sqlite3				*db = NULL;
+	char				 sql[128];
+	long long			 want;
+
+	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK)
+		tap_bail("sqlite3_open_v2");
+	is_int(raw_int(db, "SELECT count(*) FROM ("
+	    "SELECT owner, status, count(*) FROM orders GROUP BY 1, 2 "
+	    "UNION ALL SELECT 0, status, count(*) FROM orders GROUP BY 2 "
+	    "EXCEPT SELECT owner, status, n FROM order_counts WHERE n > 0)"),
+	    0, "every owner's and status's order count is kept");
+	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, status, n "
+	    "FROM order_counts WHERE n > 0 EXCEPT SELECT owner, status, "
+	    "count(*) FROM orders GROUP BY 1, 2 EXCEPT SELECT 0, status, "
+	    "count(*) FROM orders GROUP BY 2)"), 0,
+	    "and no count is kept for orders that are not there");
+	memset(&f, 0, sizeof(f));
+	f.owner = alice;
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM orders WHERE "
+	    "owner = %lld", (long long)alice);
+	want = raw_int(db, sql);
+	ok(want > 0 && store_order_list(st, &f, &l) == PANEL_OK &&
+	    l->total == want, "alice's list's total is the count (%lld)",
+	    (long long)want);
+	store_order_list_free(l);
+	sqlite3_close(db);
+}
+
 int
 main(void)
 {
@@ -1050,6 +1086,7 @@ main(void)
 	test_orders(st, alice, bob, aacc, bacc, &oid);
 	test_certs(st, alice, bob, aacc, oid);
 	test_two_connections(st);
+	test_order_counts(st, alice);
 	test_guard();
 	ok(strcmp(panel_strerror(PANEL_ERR_STALE), "lease lost") == 0 &&
 	    strcmp(panel_strerror((enum panel_err)99), "unknown error") == 0,
