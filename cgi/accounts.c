@@ -198,13 +198,34 @@ accounts_list(struct rq *rq)
 {
 	struct store_account_list	*l = NULL;
 	struct store_user_list		*ul = NULL;
+	struct valid_value		 v;
+	struct valid_error		 ve;
 	json_t				*arr, *d, *e;
 	enum panel_err			 pe;
+	const char			*s;
+	int64_t				 before = 0;
+	unsigned			 limit = 0;
+	char				 next[24];
 	size_t				 i, j;
 	int				 admin = auth_is_admin(rq->user);
 
-	if ((pe = store_account_list(rq->pn->st, auth_owner(rq->user),
-	    &l)) != PANEL_OK) {
+	/* Pages of 50, newest first: ?before=ID&limit=N as for orders. */
+	if (!page_blank(s = req_query(rq->req, "before"))) {
+		if ((pe = page_check(rq, "before", "id", s, &v, &ve)) !=
+		    PANEL_OK)
+			goto bad;
+		before = v.i;
+		valid_value_clear(&v);
+	}
+	if (!page_blank(s = req_query(rq->req, "limit"))) {
+		if ((pe = page_check(rq, "limit", NULL, s, &v, &ve)) !=
+		    PANEL_OK)
+			goto bad;
+		limit = v.i > 0 && v.i <= 500 ? (unsigned)v.i : 0;
+		valid_value_clear(&v);
+	}
+	if ((pe = store_account_page(rq->pn->st, auth_owner(rq->user),
+	    before, limit, &l)) != PANEL_OK) {
 		page_store_fail(rq, pe, "No accounts.");
 		return;
 	}
@@ -213,8 +234,10 @@ accounts_list(struct rq *rq)
 	if (rq->req->want_json) {
 		for (i = 0; i < l->n; i++)
 			json_array_append_new(arr, account_json(&l->v[i]));
+		resp_json(rq->resp, 200, json_pack("{s:o,s:o}", "accounts",
+		    arr, "next", l->next > 0 ?
+		    json_integer((json_int_t)l->next) : json_null()));
 		store_account_list_free(l);
-		resp_json(rq->resp, 200, json_pack("{s:o}", "accounts", arr));
 		return;
 	}
 	/* Admins see every owner's accounts: name the owner. */
@@ -230,10 +253,19 @@ accounts_list(struct rq *rq)
 		json_array_append_new(arr, e);
 	}
 	store_user_list_free(ul);
+	snprintf(next, sizeof(next), "%lld", (long long)l->next);
+	d = json_pack("{s:b,s:o,s:b,s:s?,s:b}", "has_accounts",
+	    json_array_size(arr) > 0, "accounts", arr, "admin", admin,
+	    "next", l->next > 0 ? next : NULL, "newest", before > 0);
 	store_account_list_free(l);
-	d = json_pack("{s:b,s:o,s:b}", "has_accounts",
-	    json_array_size(arr) > 0, "accounts", arr, "admin", admin);
 	page_render(rq, 200, "accounts", d);
+	return;
+bad:
+	if (pe == PANEL_ERR_INVALID)
+		page_error(rq, 400, "invalid", ve.msg, ve.field);
+	else
+		page_error(rq, 500, "internal", "The request could not be "
+		    "checked.", NULL);
 	return;
 oom:
 	store_account_list_free(l);

@@ -300,6 +300,8 @@ struct store_account {
 struct store_account_list {
 	struct store_account	*v;
 	size_t			 n;
+	int64_t			 next;	/* store_account_page: the cursor of
+					 * the next page, 0 at the end */
 };
 
 /* Inserts a (fields id, created, updated ignored); *id gets the new id.
@@ -311,6 +313,11 @@ enum panel_err	 store_account_get(struct store *st, int64_t id,
 		    int64_t owner, struct store_account **out);
 /* Accounts of owner (0: all), newest first; key_enc left out (NULL). */
 enum panel_err	 store_account_list(struct store *st, int64_t owner,
+		    struct store_account_list **out);
+/* One page of them: ids below before (0: the newest), at most limit
+ * (0: 50; at most 500); l->next is the next page's before, or 0. */
+enum panel_err	 store_account_page(struct store *st, int64_t owner,
+		    int64_t before, unsigned limit,
 		    struct store_account_list **out);
 enum panel_err	 store_account_set_contacts(struct store *st, int64_t id,
 		    const char *const *contacts, size_t n, int64_t now);

@@ -144,6 +144,42 @@ store_account_list(struct store *st, int64_t owner,
 }
 
 enum panel_err
+store_account_page(struct store *st, int64_t owner, int64_t before,
+    unsigned limit, struct store_account_list **out)
+{
+	struct store_account_list	*l;
+	void				*v = NULL;
+	sqlite3_stmt			*s;
+	enum panel_err			 err;
+	int				 more = 0;
+
+	*out = NULL;
+	if (limit == 0)
+		limit = 50;
+	if (limit > 500)
+		limit = 500;
+	if ((s = st_prep(st, owner ? ST_ACC_PAGE_OWNER : ST_ACC_PAGE_ALL)) ==
+	    NULL || BIND(st, s, P_I(owner), P_I(before > 0 ? before :
+	    INT64_MAX), P_I((int64_t)limit + 1)) == -1)
+		return PANEL_ERR_DB;
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		sqlite3_reset(s);
+		return PANEL_ERR_NOMEM;
+	}
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), account_row, limit,
+	    &more);
+	l->v = v;
+	if (err != PANEL_OK) {
+		store_account_list_free(l);
+		return err;
+	}
+	if (more && l->n > 0)
+		l->next = l->v[l->n - 1].id;
+	*out = l;
+	return PANEL_OK;
+}
+
+enum panel_err
 store_account_set_contacts(struct store *st, int64_t id,
     const char *const *contacts, size_t n, int64_t now)
 {

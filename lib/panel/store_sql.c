@@ -159,6 +159,12 @@ static const char *const sql[] = {
 	    "ORDER BY id DESC",
 	[ST_ACC_LIST_OWNER] = "SELECT " ACC_LCOLS " FROM accounts "
 	    "WHERE owner = ?1 ORDER BY id DESC",
+	/* A page: ?2 keyset cursor (ids below it), ?3 rows (one more than
+	 * shown, to know whether there is a next page). */
+	[ST_ACC_PAGE_ALL] = "SELECT " ACC_LCOLS " FROM accounts "
+	    "WHERE id < ?2 ORDER BY id DESC LIMIT ?3",
+	[ST_ACC_PAGE_OWNER] = "SELECT " ACC_LCOLS " FROM accounts "
+	    "WHERE owner = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
 	[ST_ACC_SET_CONTACTS] = "UPDATE accounts SET contacts = ?1, "
 	    "updated = ?2 WHERE id = ?3",
 	[ST_ACC_SET_STATUS] = "UPDATE accounts SET status = ?1, error = ?2, "

@@ -375,6 +375,17 @@ test_accounts(struct store *st, int64_t alice, int64_t bob, int64_t *aacc,
 	ok(store_account_list(st, 0, &l) == PANEL_OK && l->n == 2 &&
 	    l->v[0].id > l->v[1].id, "list all, newest first");
 	store_account_list_free(l);
+	ok(store_account_page(st, 0, 0, 1, &l) == PANEL_OK && l->n == 1 &&
+	    l->v[0].id == *bacc && l->next == *bacc, "a page of one, "
+	    "newest first, with the next page's cursor");
+	store_account_list_free(l);
+	ok(store_account_page(st, 0, *bacc, 1, &l) == PANEL_OK &&
+	    l->n == 1 && l->v[0].id == *aacc && l->next == 0,
+	    "the next page is the last");
+	store_account_list_free(l);
+	ok(store_account_page(st, bob, 0, 0, &l) == PANEL_OK && l->n == 1 &&
+	    l->v[0].owner == bob && l->next == 0, "bob's page: his own only");
+	store_account_list_free(l);
 }
 
 static void

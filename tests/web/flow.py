@@ -135,6 +135,23 @@ def api_flow():
     acct = js(b)
     ok(st == 201 and acct.get("status") == "valid",
        "API: account registered with the CA (201, valid)", b)
+    # The list comes in pages: following "next" one account at a time
+    # gives the same accounts as one big page, newest first.
+    st, _, b = req("GET", "/acme/accounts?limit=500", api=True)
+    every = [a.get("id") for a in js(b).get("accounts", [])]
+    paged, cursor, pages = [], "", 0
+    while pages < 50:
+        st, _, b = req("GET", "/acme/accounts?limit=1" + cursor, api=True)
+        page = js(b)
+        paged += [a.get("id") for a in page.get("accounts", [])]
+        pages += 1
+        if page.get("next") is None:
+            break
+        cursor = "&before=%d" % page["next"]
+    ok(st == 200 and acct.get("id") in every and paged == every and
+       every == sorted(every, reverse=True) and pages == len(every),
+       "API: accounts listed in pages of one follow 'next' to the end",
+       (every, paged))
     names = ["api.example.test", "www.api.example.test"]
     st, _, b = req("POST", "/acme/orders", api=True, body={
         "account_id": acct.get("id"), "domains": " ".join(names),
