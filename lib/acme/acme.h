@@ -492,6 +492,14 @@ struct acme_certinfo {
 /* Parses the leaf (first certificate) of a chain; *out is the caller's. */
 enum acme_err	 acme_cert_parse(const char *pem, size_t len,
 		    struct acme_certinfo **out);
+/*
+ * acme_cert_download, also filling *info (the caller's) as
+ * acme_cert_parse would for the chain returned, from the same check:
+ * each certificate of it is decoded once.
+ */
+enum acme_err	 acme_cert_download_info(struct acme_ctx *ctx,
+		    const char *url, const char *issuer_cn, char **pem,
+		    size_t *len, struct acme_certinfo **info);
 void		 acme_certinfo_free(struct acme_certinfo *c);
 
 /* RFC 5280 reason codes accepted by 7.6. */

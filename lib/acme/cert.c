@@ -327,6 +327,8 @@ cert_time(const X509 *x, int which)
 	return timegm(&tm);
 }
 
+static enum acme_err	 cert_info(STACK_OF(X509) *, struct acme_certinfo **);
+
 /*
  * Parses the leaf (first certificate) of a chain that passes
  * acme_chain_check(); see struct acme_certinfo.  Returns ACME_OK with
@@ -337,8 +339,6 @@ enum acme_err
 acme_cert_parse(const char *pem, size_t len, struct acme_certinfo **out)
 {
 	STACK_OF(X509)		*sk = NULL;
-	struct acme_certinfo	*ci = NULL;
-	X509			*leaf;
 	enum acme_err		 rc;
 
 	if (out == NULL)
@@ -346,6 +346,23 @@ acme_cert_parse(const char *pem, size_t len, struct acme_certinfo **out)
 	*out = NULL;
 	if ((rc = chain_load(pem, len, &sk)) != ACME_OK)
 		return rc;
+	rc = cert_info(sk, out);
+	sk_X509_pop_free(sk, X509_free);
+	return rc;
+}
+
+/*
+ * The acme_certinfo of a chain loaded by chain_load (leaf first).
+ * Returns ACME_OK with *out the caller's, ACME_ERR_PEM or ACME_ERR_NOMEM.
+ */
+static enum acme_err
+cert_info(STACK_OF(X509) *sk, struct acme_certinfo **out)
+{
+	struct acme_certinfo	*ci = NULL;
+	X509			*leaf;
+	enum acme_err		 rc;
+
+	*out = NULL;
 	rc = ACME_ERR_NOMEM;
 	if ((ci = calloc(1, sizeof(*ci))) == NULL)
 		goto out;
@@ -368,7 +385,6 @@ acme_cert_parse(const char *pem, size_t len, struct acme_certinfo **out)
 	rc = ACME_OK;
 out:
 	acme_certinfo_free(ci);
-	sk_X509_pop_free(sk, X509_free);
 	ERR_clear_error();
 	return rc;
 }
@@ -391,33 +407,32 @@ acme_certinfo_free(struct acme_certinfo *c)
 	free(c);
 }
 
-/* 1 when the topmost certificate of pem was issued by CN cn, else 0. */
+/* 1 when the topmost certificate of chain sk was issued by CN cn. */
 static int
-cert_top_is(const char *pem, size_t len, const char *cn)
+cert_top_is(STACK_OF(X509) *sk, const char *cn)
 {
-	STACK_OF(X509)	*sk;
-	char		*top = NULL;
-	int		 match;
+	char	*top = NULL;
+	int	 match;
 
-	if (chain_load(pem, len, &sk) != ACME_OK)
-		return 0;
 	match = cert_issuer_cn(sk_X509_value(sk, sk_X509_num(sk) - 1),
 	    &top) == 0 && top != NULL && strcmp(top, cn) == 0;
 	free(top);
-	sk_X509_pop_free(sk, X509_free);
 	return match;
 }
 
 /*
  * POST-as-GET of one chain URL (7.4.2) into resp and checks it: HTTP
- * 200 and acme_chain_check().  Returns ACME_OK or an error (resp is to
- * be cleared by the caller either way).
+ * 200 and the checks of acme_chain_check(), whose certificates go to
+ * *sk (the caller's).  Returns ACME_OK or an error (resp is to be
+ * cleared by the caller either way).
  */
 static enum acme_err
-cert_fetch(struct acme_ctx *ctx, const char *url, struct http_resp *resp)
+cert_fetch(struct acme_ctx *ctx, const char *url, struct http_resp *resp,
+    STACK_OF(X509) **sk)
 {
 	enum acme_err	 rc;
 
+	*sk = NULL;
 	rc = acme_post(ctx, url, NULL, 0, NULL,
 	    "application/pem-certificate-chain", resp);
 	if (rc != ACME_OK)
@@ -427,7 +442,7 @@ cert_fetch(struct acme_ctx *ctx, const char *url, struct http_resp *resp)
 		    resp->status);
 		return ACME_ERR_PROTO;
 	}
-	if ((rc = acme_chain_check(resp->body, resp->len)) != ACME_OK)
+	if ((rc = chain_load(resp->body, resp->len, sk)) != ACME_OK)
 		ctx_detail(ctx, "certificate download: the chain holds "
 		    "something other than certificates");
 	return rc;
@@ -438,14 +453,16 @@ cert_fetch(struct acme_ctx *ctx, const char *url, struct http_resp *resp)
  * Link rel="alternate" chains (7.4.2) are tried in turn until one's
  * top certificate is issued by issuer_cn, else the default chain is
  * kept; an alternate that fails to download or check is skipped.
- * Returns ACME_OK with *pem (NUL-terminated, *len bytes) the caller's,
- * or the error of the default chain's download.
+ * Returns ACME_OK with *pem (NUL-terminated, *len bytes) and, when info
+ * is not NULL, *info the caller's, or the error of the default chain's
+ * download.
  */
-enum acme_err
-acme_cert_download(struct acme_ctx *ctx, const char *url,
-    const char *issuer_cn, char **pem, size_t *len)
+static enum acme_err
+cert_download(struct acme_ctx *ctx, const char *url, const char *issuer_cn,
+    char **pem, size_t *len, struct acme_certinfo **info)
 {
 	struct http_resp	 resp, alt;
+	STACK_OF(X509)		*sk = NULL, *ask = NULL, *tsk;
 	char			*tmp;
 	size_t			 i;
 	unsigned long long	 deadline;
@@ -455,35 +472,61 @@ acme_cert_download(struct acme_ctx *ctx, const char *url,
 		return ACME_ERR_ARG;
 	*pem = NULL;
 	*len = 0;
+	if (info != NULL)
+		*info = NULL;
 	memset(&resp, 0, sizeof(resp));
 	memset(&alt, 0, sizeof(alt));
-	if ((rc = cert_fetch(ctx, url, &resp)) != ACME_OK)
+	if ((rc = cert_fetch(ctx, url, &resp, &sk)) != ACME_OK)
 		goto out;
 	/* Alternates together get one more transfer timeout, not one
 	 * each: a CA listing many slow alternates cannot hold us. */
 	deadline = mono_ms() + (unsigned long long)ctx->timeout_ms;
-	if (issuer_cn != NULL && !cert_top_is(resp.body, resp.len,
-	    issuer_cn)) {
+	if (issuer_cn != NULL && !cert_top_is(sk, issuer_cn)) {
 		for (i = 0; i < resp.nalt && mono_ms() < deadline; i++) {
-			if (cert_fetch(ctx, resp.alternates[i], &alt) ==
-			    ACME_OK && cert_top_is(alt.body, alt.len,
-			    issuer_cn)) {
+			if (cert_fetch(ctx, resp.alternates[i], &alt, &ask) ==
+			    ACME_OK && cert_top_is(ask, issuer_cn)) {
 				tmp = resp.body;
 				resp.body = alt.body;
 				alt.body = tmp;
 				resp.len = alt.len;
+				tsk = sk;
+				sk = ask;
+				ask = tsk;
 				break;
 			}
+			sk_X509_pop_free(ask, X509_free);
+			ask = NULL;
 			http_resp_clear(&alt);
 		}
 		/* A failed alternate is no failure of this call. */
 		ctx_problem_clear(ctx);
 	}
+	if (info != NULL && (rc = cert_info(sk, info)) != ACME_OK)
+		goto out;
 	*pem = resp.body;
 	*len = resp.len;
 	resp.body = NULL;
 out:
+	sk_X509_pop_free(ask, X509_free);
+	sk_X509_pop_free(sk, X509_free);
 	http_resp_clear(&alt);
 	http_resp_clear(&resp);
 	return rc;
+}
+
+enum acme_err
+acme_cert_download(struct acme_ctx *ctx, const char *url,
+    const char *issuer_cn, char **pem, size_t *len)
+{
+	return cert_download(ctx, url, issuer_cn, pem, len, NULL);
+}
+
+enum acme_err
+acme_cert_download_info(struct acme_ctx *ctx, const char *url,
+    const char *issuer_cn, char **pem, size_t *len,
+    struct acme_certinfo **info)
+{
+	if (info == NULL)
+		return ACME_ERR_ARG;
+	return cert_download(ctx, url, issuer_cn, pem, len, info);
 }
