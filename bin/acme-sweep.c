@@ -359,7 +359,7 @@ workers_open(struct sweep *sw, unsigned n)
 			workers_close(ws, i);
 			return NULL;
 		}
-		store_busy_timeout(ws[i].st, BUSY_MS);
+		store_busy_wake(ws[i].st, BUSY_MS);
 		/* Money and renewal state are written: synchronous=FULL. */
 		if (store_durable(ws[i].st, 1) != PANEL_OK) {
 			workers_close(ws, i + 1);

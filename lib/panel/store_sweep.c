@@ -12,8 +12,11 @@
  * store's binding and stepping helpers, with every parameter bound.
  * Moving them into store_sql.c later changes no caller.
  */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "panel_priv.h"
 #include "store_sweep.h"
@@ -280,4 +283,108 @@ out:
 	free(v);
 	sqlite3_finalize(s);
 	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * Waiting for the write lock.  SQLite's default busy handler sleeps 1,
+ * 2, 5, 10, 15, 20, 25 ... 100 ms between tries; a sweep's write
+ * transactions hold the lock for well under a millisecond, so with many
+ * worker threads most of them sleep while the lock is free.  Here a
+ * waiter sleeps on a condition variable that every commit made through
+ * a connection of this process signals: the WAL hook runs once the
+ * commit is done and the write lock released.  A slice of WAKE_SLICE_MS
+ * bounds each wait, for writers in other processes (the web pages,
+ * another sweep) and for a wake-up that went to a thread that did not
+ * need it.
+ *
+ * The WAL hook replaces SQLite's automatic checkpoint (PASSIVE, tried
+ * after every commit once the WAL holds 1000 pages).  Here one thread of
+ * the process at a time checkpoints, once the WAL holds WAL_CHECKPOINT
+ * pages, and again only after WAL_RETRY more: the sweep's transactions
+ * rewrite the same pages (the audit head, counters, index pages) over
+ * and over, and each checkpoint copies a page once however often it was
+ * written since the last one, with two fsyncs.  A PASSIVE checkpoint
+ * cannot finish while other threads still read older pages; trying again
+ * after every commit would copy and sync a few pages each time.
+ */
+#define WAKE_SLICE_MS	2
+#define WAL_CHECKPOINT	8000	/* pages: 32 MiB of 4 KiB pages */
+#define WAL_RETRY	500
+
+static pthread_mutex_t	 wake_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 wake_cv = PTHREAD_COND_INITIALIZER;
+static unsigned long	 wake_commits;
+static pthread_mutex_t	 ckpt_mtx = PTHREAD_MUTEX_INITIALIZER;
+static int		 ckpt_tried;	/* WAL pages at the last try */
+/* Start of the current wait of this thread's connection. */
+static _Thread_local struct timespec	 wake_start;
+
+static int
+wake_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	(void)arg;
+	/* The write lock is free again: a waiter may take it while this
+	 * thread checkpoints. */
+	pthread_mutex_lock(&wake_mtx);
+	wake_commits++;
+	pthread_cond_signal(&wake_cv);
+	pthread_mutex_unlock(&wake_mtx);
+	if (pages < WAL_CHECKPOINT || pthread_mutex_trylock(&ckpt_mtx) != 0)
+		return SQLITE_OK;
+	if (pages < ckpt_tried)
+		ckpt_tried = 0;		/* the WAL started over */
+	if (pages - ckpt_tried >= WAL_RETRY) {
+		ckpt_tried = pages;
+		(void)sqlite3_wal_checkpoint_v2(db, name,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	}
+	pthread_mutex_unlock(&ckpt_mtx);
+	return SQLITE_OK;
+}
+
+static int64_t
+ms_since(const struct timespec *t0, const struct timespec *t1)
+{
+	return (int64_t)(t1->tv_sec - t0->tv_sec) * 1000 +
+	    (t1->tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* sqlite3_busy_handler callback: 1 to try again, 0 to give up. */
+static int
+wake_busy(void *arg, int count)
+{
+	struct timespec	 now, until;
+	unsigned long	 seen;
+	int		 limit = (int)(intptr_t)arg;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (count == 0)
+		wake_start = now;
+	else if (ms_since(&wake_start, &now) >= limit)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += WAKE_SLICE_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&wake_mtx);
+	seen = wake_commits;
+	while (wake_commits == seen &&
+	    pthread_cond_timedwait(&wake_cv, &wake_mtx, &until) == 0)
+		continue;
+	pthread_mutex_unlock(&wake_mtx);
+	return 1;
+}
+
+void
+store_busy_wake(struct store *st, int ms)
+{
+	sqlite3_busy_handler(st->db, wake_busy, (void *)(intptr_t)ms);
+	sqlite3_wal_hook(st->db, wake_wal_hook, NULL);
+	/* The savepoints of nested transactions journal into temporary
+	 * files otherwise (created, written and unlinked each time). */
+	(void)sqlite3_exec(st->db, "PRAGMA temp_store = MEMORY", NULL, NULL,
+	    NULL);
 }

@@ -66,4 +66,15 @@ enum panel_err	 store_renew_failures(struct store *st, int64_t cert_id,
 enum panel_err	 store_orders_unfinished(struct store *st, int deploy,
 		    int64_t now, unsigned limit, int64_t **ids, size_t *n);
 
+/*
+ * Makes writers on st wait for the write lock at most ms milliseconds,
+ * woken by the commits of this process instead of SQLite's sleeps (1, 2,
+ * 5, 10, ... 100 ms between tries, far longer than the sweep's write
+ * transactions hold the lock).  For one connection per thread, as
+ * acme-sweep's workers have.  A writer in another process is noticed at
+ * the next try, at most 2 ms later.  Temporary files (the journals of
+ * nested transactions' savepoints) are kept in memory.
+ */
+void		 store_busy_wake(struct store *st, int ms);
+
 #endif /* !PANEL_STORE_SWEEP_H */
