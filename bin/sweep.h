@@ -98,6 +98,9 @@ char		*sw_join(char *const *v, size_t n, const char *sep);
 
 /* Leases order id and carries it as far as the CA lets it now. */
 void		 order_process(struct worker *, int64_t id);
+/* The same for an order this worker has just placed and leased (token):
+ * what the CA said when it was placed counts as read. */
+void		 order_carry(struct worker *, int64_t id, int64_t token);
 /* A valid order the sweep has not finished: download the certificate if
  * it is missing, then run the deploy hook. */
 void		 order_finish(struct worker *, int64_t id);

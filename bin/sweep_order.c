@@ -52,6 +52,11 @@ struct job {
 	time_t			 leased;
 	char			 obj[64];
 	int			 gave_up;
+	int			 fresh;	/* placed by this worker just now: its
+					   authorizations were read then */
+	int			 counted; /* its new certificate's stats and
+					   audit entry are written */
+	int			 released; /* the lease was given back */
 	struct store_order	*so;	/* the row, re-read at each step */
 };
 
@@ -441,7 +446,7 @@ on_valid(struct job *j, int64_t cert_id, int fresh)
 {
 	char	 obj[64];
 
-	if (fresh) {
+	if (fresh && !j->counted) {
 		sw_stat(j->w->sw, STAT_CERTS);
 		if (j->so->renews)
 			sw_audit(j->w, "sweep.renew.done",
@@ -455,22 +460,69 @@ on_valid(struct job *j, int64_t cert_id, int fresh)
 		deploy(j, cert_id);
 }
 
-/* Finalizes a ready order, or downloads a valid one's certificate. */
+/* 1 when the order needs more after its certificate is stored: the
+ * deploy hook, or DNS records the DNS hook put up. */
+static int
+after_work(const struct job *j)
+{
+	return j->w->sw->cfg->deploy_hook != NULL ||
+	    (j->w->sw->cfg->dns_hook != NULL &&
+	    j->so->challenge_type == ACME_CH_DNS01);
+}
+
+/*
+ * Inside the transaction in which ops stores certificate cid: the
+ * renewal's audit entry and, when nothing is left to do for the order,
+ * its lease given back, rather than one more transaction each.
+ */
+static void
+stored_cb(void *arg, int64_t cid)
+{
+	struct job	*j = arg;
+	char		 obj[64];
+	enum panel_err	 pe;
+
+	if (j->so->renews)
+		sw_audit(j->w, "sweep.renew.done", sw_obj(obj, "certificate",
+		    j->so->renews), AUDIT_OK, "replaced by certificate %lld "
+		    "(order %lld)", (long long)cid, (long long)j->id);
+	j->counted = 1;
+	if (!after_work(j)) {
+		if ((pe = store_order_release(j->w->st, j->id, j->token)) ==
+		    PANEL_OK)
+			j->released = 1;
+		else if (pe != PANEL_ERR_STALE)
+			sw_dberr(j->w, "releasing an order's lease", pe);
+	}
+}
+
+/*
+ * Finalizes a ready order, or downloads a valid one's certificate; with
+ * wait, a pending one (its challenges just answered) is waited for that
+ * many seconds first.
+ */
 static enum step
-step_finalize(struct job *j)
+step_finalize(struct job *j, unsigned wait)
 {
 	struct ops_err	 err;
 	enum panel_err	 pe;
 	int64_t		 cid = 0, had = j->so->certificate_id;
 
 	memset(&err, 0, sizeof(err));
-	pe = ops_order_finalize(&j->w->o, j->id, 0, j->token, &cid, &err);
+	pe = ops_order_complete(&j->w->o, j->id, j->token, wait, stored_cb, j,
+	    &cid, &err);
 	if (pe == PANEL_OK && cid > 0) {
-		if (reload(j) == 0)
+		/* Counted once the transaction is done. */
+		if (j->counted)
+			sw_stat(j->w->sw, STAT_CERTS);
+		if (!j->released && reload(j) == 0)
 			on_valid(j, cid, had == 0);
 		ops_err_clear(&err);
 		return STEP_DONE;
 	}
+	/* The transaction that stored nothing wrote nothing of ours. */
+	j->counted = 0;
+	j->released = 0;
 	if (pe == PANEL_ERR_STALE) {
 		ops_err_clear(&err);
 		return STEP_DONE;
@@ -531,7 +583,7 @@ step_processing(struct job *j)
 	if (status == ACME_S_VALID) {
 		/* Issued: ops stores the certificate and the "valid" status
 		 * in one transaction, so download it now. */
-		s = step_finalize(j);
+		s = step_finalize(j, 0);
 		goto out;
 	}
 	/* It moved: let ops write the CA's state down, then carry on. */
@@ -570,13 +622,16 @@ step_pending(struct job *j)
 	int				 responded = 0, waiting = 0, manual;
 
 	memset(&err, 0, sizeof(err));
-	if ((pe = ops_order_refresh(&j->w->o, j->id, 0, j->token, &err)) !=
-	    PANEL_OK) {
+	/* An order this worker placed a moment ago was read from the CA
+	 * then, authorizations and all: no second read before answering. */
+	if (!j->fresh && (pe = ops_order_refresh(&j->w->o, j->id, 0,
+	    j->token, &err)) != PANEL_OK) {
 		if (pe != PANEL_ERR_STALE)
 			fail(j, &err, "reading the order");
 		ops_err_clear(&err);
 		return STEP_DONE;
 	}
+	j->fresh = 0;
 	if (reload(j) == -1)
 		return STEP_DONE;
 	if (j->so->status != STORE_ORD_PENDING)
@@ -607,8 +662,8 @@ step_pending(struct job *j)
 			return STEP_DONE;
 		}
 		ops_err_clear(&err);
-		pe = ops_challenge_respond(&j->w->o, c->id, 0, 0, j->token,
-		    &err);
+		pe = ops_challenge_respond_only(&j->w->o, c->id, 0, 0,
+		    j->token, &err);
 		if (pe == PANEL_OK) {
 			responded++;
 			continue;
@@ -638,8 +693,15 @@ step_pending(struct job *j)
 		return STEP_DONE;
 	}
 	ops_err_clear(&err);
-	if (responded > 0)
-		return STEP_AGAIN;
+	if (responded > 0) {
+		/* The sweep serves no validator: it can wait here for the
+		 * CA to decide (polling the order, first at once, then
+		 * after 40 ms, 80 ms, ... or the CA's Retry-After), and
+		 * finalize at once. */
+		if (reload(j) == -1)
+			return STEP_DONE;
+		return step_finalize(j, WAIT_VALIDATION);
+	}
 	if (reload(j) == -1)
 		return STEP_DONE;
 	if (j->so->status != STORE_ORD_PENDING)
@@ -649,15 +711,86 @@ step_pending(struct job *j)
 	return STEP_DONE;
 }
 
-void
-order_process(struct worker *w, int64_t id)
+/* Carries job j (its lease held) as far as the CA lets it now, then
+ * gives the lease back. */
+static void
+order_run(struct job *j)
 {
+	struct worker		*w = j->w;
 	struct sweep		*sw = w->sw;
-	struct job		 j;
 	enum store_ord_status	 first = STORE_ORD_NEW;
 	enum panel_err		 pe;
 	enum step		 s = STEP_AGAIN;
 	int			 n;
+
+	sw_stat(sw, STAT_ORDERS);
+	for (n = 0; n < STEPS_MAX && s == STEP_AGAIN; n++) {
+		if (reload(j) == -1)
+			break;
+		if (n == 0)
+			first = j->so->status;
+		if (!store_ord_active(j->so->status))
+			break;
+		/* Leave a margin: a step must end inside the lease. */
+		if (time(NULL) - j->leased > (time_t)sw->cfg->lease_seconds / 2)
+			break;
+		sw_info(sw, "%s: %s", j->obj,
+		    store_ord_status_name(j->so->status));
+		if (j->so->order_url == NULL) {
+			give_up(j, "the order was never placed with the CA");
+			break;
+		}
+		switch (j->so->status) {
+		case STORE_ORD_PENDING:
+			s = step_pending(j);
+			break;
+		case STORE_ORD_READY:
+			s = step_finalize(j, 0);
+			break;
+		case STORE_ORD_PROCESSING:
+			s = step_processing(j);
+			break;
+		default:
+			s = STEP_DONE;
+			break;
+		}
+		j->fresh = 0;
+		if (j->released)
+			break;
+	}
+	if (j->released) {
+		/* Stored with its certificate, lease given back. */
+		if (first != STORE_ORD_VALID)
+			sw_stat(sw, STAT_ADVANCED);
+		store_order_free(j->so);
+		j->so = NULL;
+		return;
+	}
+	/* Where did it end? */
+	if (j->so != NULL && j->so->lease_token == j->token &&
+	    reload(j) == 0) {
+		if (j->so->status != first)
+			sw_stat(sw, STAT_ADVANCED);
+		if (j->so->status == STORE_ORD_INVALID && !j->gave_up)
+			on_invalid(j);
+		else if (j->so->status == STORE_ORD_VALID &&
+		    j->so->certificate_id == 0)
+			(void)step_finalize(j, 0);
+		else if (!store_ord_active(j->so->status))
+			dns_cleanup(j);
+	}
+	if ((pe = store_order_release(w->st, j->id, j->token)) != PANEL_OK &&
+	    pe != PANEL_ERR_STALE)
+		sw_dberr(w, "releasing an order's lease", pe);
+	store_order_free(j->so);
+	j->so = NULL;
+}
+
+void
+order_process(struct worker *w, int64_t id)
+{
+	struct job	 j;
+	enum panel_err	 pe;
 
 	memset(&j, 0, sizeof(j));
 	j.w = w;
@@ -665,62 +798,29 @@ order_process(struct worker *w, int64_t id)
 	sw_obj(j.obj, "order", id);
 	j.leased = time(NULL);
 	pe = store_order_lease(w->st, id, w->holder, j.leased,
-	    sw->cfg->lease_seconds, &j.token);
+	    w->sw->cfg->lease_seconds, &j.token);
 	if (pe == PANEL_ERR_BUSY)
 		return;		/* another sweep has it */
 	if (pe != PANEL_OK) {
 		sw_dberr(w, "taking an order's lease", pe);
 		return;
 	}
-	sw_stat(sw, STAT_ORDERS);
-	for (n = 0; n < STEPS_MAX && s == STEP_AGAIN; n++) {
-		if (reload(&j) == -1)
-			break;
-		if (n == 0)
-			first = j.so->status;
-		if (!store_ord_active(j.so->status))
-			break;
-		/* Leave a margin: a step must end inside the lease. */
-		if (time(NULL) - j.leased > (time_t)sw->cfg->lease_seconds / 2)
-			break;
-		sw_info(sw, "%s: %s", j.obj,
-		    store_ord_status_name(j.so->status));
-		if (j.so->order_url == NULL) {
-			give_up(&j, "the order was never placed with the CA");
-			break;
-		}
-		switch (j.so->status) {
-		case STORE_ORD_PENDING:
-			s = step_pending(&j);
-			break;
-		case STORE_ORD_READY:
-			s = step_finalize(&j);
-			break;
-		case STORE_ORD_PROCESSING:
-			s = step_processing(&j);
-			break;
-		default:
-			s = STEP_DONE;
-			break;
-		}
-	}
-	/* Where did it end? */
-	if (j.so != NULL && j.so->lease_token == j.token &&
-	    reload(&j) == 0) {
-		if (j.so->status != first)
-			sw_stat(sw, STAT_ADVANCED);
-		if (j.so->status == STORE_ORD_INVALID && !j.gave_up)
-			on_invalid(&j);
-		else if (j.so->status == STORE_ORD_VALID &&
-		    j.so->certificate_id == 0)
-			(void)step_finalize(&j);
-		else if (!store_ord_active(j.so->status))
-			dns_cleanup(&j);
-	}
-	if ((pe = store_order_release(w->st, id, j.token)) != PANEL_OK &&
-	    pe != PANEL_ERR_STALE)
-		sw_dberr(w, "releasing an order's lease", pe);
-	store_order_free(j.so);
+	order_run(&j);
+}
+
+void
+order_carry(struct worker *w, int64_t id, int64_t token)
+{
+	struct job	 j;
+
+	memset(&j, 0, sizeof(j));
+	j.w = w;
+	j.id = id;
+	j.token = token;
+	j.fresh = 1;
+	sw_obj(j.obj, "order", id);
+	j.leased = time(NULL);
+	order_run(&j);
 }
 
 void
@@ -746,7 +846,7 @@ order_finish(struct worker *w, int64_t id)
 			/* A crash between the status and the download. */
 			sw_info(w->sw, "%s: valid without its certificate",
 			    j.obj);
-			(void)step_finalize(&j);
+			(void)step_finalize(&j, 0);
 		} else
 			on_valid(&j, j.so->certificate_id, 0);
 	}

@@ -402,25 +402,100 @@ out:
 	return rc;
 }
 
-/* Places the renewal order of an approved intent. */
+/*
+ * What ops_order_create stores with a renewal order, in the same
+ * transaction (its stored callback): the billing intent's link to the
+ * order, the audit entry, the certificate's lease given back and the
+ * new order's lease taken, so that this worker carries the order on at
+ * once.  Our lease should have kept everyone else out; if it ran out and
+ * another sweep placed an order too, the newer one steps back.
+ */
+struct placed {
+	struct worker			*w;
+	const struct store_cert		*c;
+	const struct store_billing	*b;
+	struct cstate			*cs;
+	int64_t				 token;		/* the certificate's */
+	int64_t				 ntoken;	/* the new order's */
+};
+
+static void
+placed_cb(void *arg, int64_t nid)
+{
+	struct placed		*p = arg;
+	struct worker		*w = p->w;
+	const struct store_cert	*c = p->c;
+	enum panel_err		 pe;
+	char			 obj[64], nobj[64], *ej;
+	int64_t			 n = 0, first = 0, now = time(NULL);
+
+	sw_obj(obj, "certificate", c->id);
+	sw_obj(nobj, "order", nid);
+	if (p->cs->create_fails != 0 || p->cs->backoff != 0) {
+		p->cs->create_fails = 0;
+		p->cs->backoff = 0;
+		state_save(w, c->id, p->cs);
+	}
+	if (SWEEP_KEEP_KEY(w->sw->cfg))
+		(void)keep_key(w, c, nid);
+	if (store_renew_active(w->st, c->id, &n, &first) == PANEL_OK &&
+	    n > 1 && first != nid) {
+		ej = sw_error_json("a duplicate renewal order; another sweep's "
+		    "order carries the renewal");
+		(void)store_order_set_status(w->st, nid, STORE_ORD_CANCELED, ej,
+		    0, now);
+		free(ej);
+		sw_audit(w, "sweep.renew.order", nobj, AUDIT_FAIL, "canceled: "
+		    "order %lld already renews %s", (long long)first, obj);
+	} else {
+		if ((pe = billing_record(w, c, p->token, p->b,
+		    STORE_BILL_APPROVED, p->b->detail, nid)) != PANEL_OK &&
+		    pe != PANEL_ERR_STALE)
+			sw_dberr(w, "linking the renewal order", pe);
+		sw_stat(w->sw, STAT_RENEWALS);
+		sw_audit(w, "sweep.renew.order", obj, AUDIT_OK, "order %lld "
+		    "placed for %s%s%s (billing key %s)", (long long)nid,
+		    first_name(c), c->ari_id ? "; replaces " : "",
+		    c->ari_id ? c->ari_id : "", p->b->idem_key);
+		if (store_order_lease(w->st, nid, w->holder, now,
+		    w->sw->cfg->lease_seconds, &p->ntoken) != PANEL_OK)
+			p->ntoken = 0;
+	}
+	if ((pe = store_order_release(w->st, c->order_id, p->token)) !=
+	    PANEL_OK && pe != PANEL_ERR_STALE)
+		sw_dberr(w, "releasing a certificate's lease", pe);
+}
+
+/*
+ * Places the renewal order of an approved intent and, when that worked,
+ * carries it forward at once under the new order's lease.  The
+ * certificate's lease is given back either way.
+ */
 static void
 renew_order(struct worker *w, const struct store_cert *c, int64_t token,
     const struct store_billing *b, struct cstate *cs, int emergency)
 {
 	struct store_order	*old = NULL;
 	struct ops_order_req	 req;
+	struct placed		 p;
 	struct ops_err		 err;
 	enum panel_err		 pe;
-	char			 obj[64], t[21], nobj[64], *ej;
-	int64_t			 nid = 0, n = 0, first = 0, now = time(NULL);
-	int64_t			 retry;
+	char			 obj[64], t[21];
+	int64_t			 nid = 0, now = time(NULL), retry;
 
 	memset(&err, 0, sizeof(err));
 	sw_obj(obj, "certificate", c->id);
 	if ((pe = store_order_get(w->st, c->order_id, 0, &old)) != PANEL_OK) {
 		sw_dberr(w, "reading a certificate's order", pe);
+		(void)store_order_release(w->st, c->order_id, token);
 		return;
 	}
+	memset(&p, 0, sizeof(p));
+	p.w = w;
+	p.c = c;
+	p.b = b;
+	p.cs = cs;
+	p.token = token;
 	memset(&req, 0, sizeof(req));
 	req.owner = c->owner;
 	req.account_id = c->account_id;		/* the same account */
@@ -432,94 +507,83 @@ renew_order(struct worker *w, const struct store_cert *c, int64_t token,
 	req.auto_renew = 1;
 	req.renews = c->id;
 	req.replaces = c->ari_id;	/* sent only when ARI is advertised */
-	if ((pe = ops_order_create(&w->o, &req, &nid, &err)) != PANEL_OK) {
-		retry = sw_problem_retry(&err);
-		if (retry > now && sw_problem_is(&err, "rateLimited"))
-			cs->backoff = retry;
-		else {
-			cs->create_fails++;
-			cs->backoff = now + (retry > now ? retry - now :
-			    renew_backoff(c->id, cs->create_fails, emergency ?
-			    BACKOFF_URGENT : BACKOFF_CAP));
-		}
+	/* The new key goes into the order's row with the order, unless the
+	 * configuration keeps the certificate's key. */
+	req.with_key = !SWEEP_KEEP_KEY(w->sw->cfg);
+	req.stored = placed_cb;
+	req.stored_arg = &p;
+	if ((pe = ops_order_create(&w->o, &req, &nid, &err)) == PANEL_OK &&
+	    nid != 0) {
+		if (p.ntoken != 0)
+			order_carry(w, nid, p.ntoken);
+		goto out;
+	}
+	retry = sw_problem_retry(&err);
+	if (retry > now && sw_problem_is(&err, "rateLimited"))
+		cs->backoff = retry;
+	else {
+		cs->create_fails++;
+		cs->backoff = now + (retry > now ? retry - now :
+		    renew_backoff(c->id, cs->create_fails, emergency ?
+		    BACKOFF_URGENT : BACKOFF_CAP));
+	}
+	sw_stat(w->sw, STAT_FAILED);
+	if (store_begin(w->st) == PANEL_OK) {
 		state_save(w, c->id, cs);
-		sw_stat(w->sw, STAT_FAILED);
 		sw_audit(w, "sweep.renew.order", obj, AUDIT_FAIL, "%s; next "
 		    "attempt after %s", err.msg, panel_time_iso(cs->backoff,
 		    t));
-		goto out;
-	}
-	if (cs->create_fails != 0 || cs->backoff != 0) {
-		cs->create_fails = 0;
-		cs->backoff = 0;
-		state_save(w, c->id, cs);
-	}
-	sw_obj(nobj, "order", nid);
-	/* A new key unless the configuration keeps it; the order is pending
-	 * for a while yet, finalized only once its challenges are done. */
-	if (SWEEP_KEEP_KEY(w->sw->cfg))
-		(void)keep_key(w, c, nid);
-	/* Our lease should have kept everyone else out; if it ran out and
-	 * another sweep placed one too, the newer one steps back. */
-	if (store_renew_active(w->st, c->id, &n, &first) == PANEL_OK &&
-	    n > 1 && first != nid) {
-		ej = sw_error_json("a duplicate renewal order; another sweep's "
-		    "order carries the renewal");
-		(void)store_order_set_status(w->st, nid, STORE_ORD_CANCELED, ej,
-		    0, time(NULL));
-		free(ej);
-		sw_audit(w, "sweep.renew.order", nobj, AUDIT_FAIL, "canceled: "
-		    "order %lld already renews %s", (long long)first, obj);
-		goto out;
-	}
-	if ((pe = billing_record(w, c, token, b, STORE_BILL_APPROVED,
-	    b->detail, nid)) != PANEL_OK && pe != PANEL_ERR_STALE)
-		sw_dberr(w, "linking the renewal order", pe);
-	sw_stat(w->sw, STAT_RENEWALS);
-	sw_audit(w, "sweep.renew.order", obj, AUDIT_OK, "order %lld placed "
-	    "for %s%s%s (billing key %s)", (long long)nid, first_name(c),
-	    c->ari_id ? "; replaces " : "", c->ari_id ? c->ari_id : "",
-	    b->idem_key);
+		if ((pe = store_order_release(w->st, c->order_id, token)) !=
+		    PANEL_OK && pe != PANEL_ERR_STALE)
+			sw_dberr(w, "releasing a certificate's lease", pe);
+		if ((pe = store_commit(w->st)) != PANEL_OK)
+			sw_dberr(w, "recording a failed renewal order", pe);
+	} else
+		sw_dberr(w, "recording a failed renewal order", PANEL_ERR_BUSY);
 out:
 	ops_err_clear(&err);
 	store_order_free(old);
 }
 
-/* The certificate is due: billing, then the renewal order. */
-static void
-renew_now(struct worker *w, const struct store_cert *c, int64_t token,
-    struct cstate *cs, int emergency)
+/* What renew_decide found: the next step, outside its transaction. */
+enum renew_next {
+	RN_DONE = 0,		/* nothing more (lease given back) */
+	RN_MAXTRIES,		/* alert: too many failures (lease held) */
+	RN_ASK,			/* ask the billing hook (lease held) */
+	RN_ORDER		/* approved: place the order (lease held) */
+};
+
+/*
+ * The certificate is due: inside the caller's transaction, the checks
+ * (failed renewals, backoff) and the billing intent (stored before any
+ * hook runs).  Without a billing hook the renewal is free: the approval
+ * and its audit entry go into the same transaction.  *b (the caller
+ * frees) is the intent.
+ */
+static enum renew_next
+renew_decide(struct worker *w, const struct store_cert *c,
+    struct cstate *cs, int emergency, struct store_billing **b)
 {
-	struct store_billing	*b = NULL;
-	enum store_bill_state	 state;
 	enum panel_err		 pe;
-	enum bill		 d;
-	char			 obj[64], cond[48], t[21], *key = NULL;
-	char			*detail = NULL;
+	char			 obj[64], t[21], *key = NULL, *detail;
 	int64_t			 fails = 0, last = 0, now = time(NULL);
 	int64_t			 cap = emergency ? BACKOFF_URGENT : BACKOFF_CAP;
 
+	*b = NULL;
 	sw_obj(obj, "certificate", c->id);
-	snprintf(cond, sizeof(cond), "cycle-%lld", (long long)c->not_after);
 	if ((pe = store_renew_failures(w->st, c->id, &fails, &last)) !=
 	    PANEL_OK) {
 		sw_dberr(w, "counting failed renewals", pe);
-		return;
+		return RN_DONE;
 	}
 	if (fails + cs->create_fails >= (int64_t)w->sw->cfg->max_tries &&
-	    !emergency) {
-		alert_cert(w, c, "renew-failed", cond, "Renewing certificate "
-		    "%lld (%s) failed %lld times; the sweep stops trying until "
-		    "the last days before expiry (%s).", (long long)c->id,
-		    first_name(c), (long long)(fails + cs->create_fails),
-		    panel_time_iso(emergency_at(c), t));
-		return;
-	}
+	    !emergency)
+		return RN_MAXTRIES;
 	if (fails > 0 && now < last + renew_backoff(c->id, fails, cap)) {
 		sw_info(w->sw, "%s: %lld failed renewal(s), backing off until "
 		    "%s", obj, (long long)fails,
 		    panel_time_iso(last + renew_backoff(c->id, fails, cap), t));
-		return;
+		return RN_DONE;
 	}
 	/* The emergency override shortens our own backoff, never a CA's
 	 * rate-limit time (create_fails stays 0 for those). */
@@ -527,82 +591,133 @@ renew_now(struct worker *w, const struct store_cert *c, int64_t token,
 	    cs->backoff > now + cap)) {
 		sw_info(w->sw, "%s: waiting until %s before the next renewal "
 		    "order", obj, panel_time_iso(cs->backoff, t));
-		return;
+		return RN_DONE;
 	}
 	/* 1. The intent, stored before the hook runs. */
 	if (panel_random_token("ik_", &key) != PANEL_OK)
-		return;
-	pe = store_billing_intent(w->st, c->id, c->not_after, key, now, &b);
+		return RN_DONE;
+	pe = store_billing_intent(w->st, c->id, c->not_after, key, now, b);
 	free(key);
 	if (pe != PANEL_OK) {
 		sw_dberr(w, "storing the billing intent", pe);
-		return;
+		return RN_DONE;
 	}
-	switch (b->state) {
+	switch ((*b)->state) {
 	case STORE_BILL_DECLINED:
 		sw_info(w->sw, "%s: billing declined this cycle; no renewal",
 		    obj);
-		goto out;
+		return RN_DONE;
 	case STORE_BILL_APPROVED:
-		break;
+		return RN_ORDER;
 	default:
-		/* 2. Ask (again, with the same key). */
-		d = billing_ask(w, c, b, emergency, &detail);
-		state = d == BILL_APPROVED ? STORE_BILL_APPROVED :
-		    d == BILL_DECLINED ? STORE_BILL_DECLINED : STORE_BILL_ERROR;
-		pe = billing_record(w, c, token, b, state, detail ? detail :
-		    "", 0);
-		if (pe == PANEL_ERR_STALE) {
-			sw_info(w->sw, "%s: lease lost during billing", obj);
-			goto out;
-		}
-		if (pe != PANEL_OK) {
-			sw_dberr(w, "recording the billing answer", pe);
-			goto out;
-		}
-		sw_audit(w, d == BILL_APPROVED ? "sweep.billing.approved" :
-		    d == BILL_DECLINED ? "sweep.billing.declined" :
-		    "sweep.billing.later", obj, d == BILL_APPROVED ? AUDIT_OK :
-		    d == BILL_DECLINED ? AUDIT_DENIED : AUDIT_FAIL,
-		    "key %s, attempt %lld: %s", b->idem_key,
-		    (long long)b->tries + 1, detail ? detail : "");
-		if (d == BILL_DECLINED) {
-			sw_stat(w->sw, STAT_DECLINED);
-			alert_cert(w, c, "billing-declined", cond, "The renewal "
-			    "of certificate %lld (%s) was declined by billing; "
-			    "it will not be renewed automatically and expires "
-			    "at %s. Billing said: %s", (long long)c->id,
-			    first_name(c), panel_time_iso(c->not_after, t),
-			    detail ? detail : "");
-			goto out;
-		}
-		if (d == BILL_LATER) {
-			sw_stat(w->sw, STAT_LATER);
-			goto out;
-		}
-		free(b->detail);
-		b->detail = detail;
-		detail = NULL;
 		break;
 	}
-	/* 3. Approved: the renewal order. */
-	renew_order(w, c, token, b, cs, emergency);
-out:
-	free(detail);
-	store_billing_free(b);
+	if (w->sw->cfg->billing_hook != NULL)
+		return RN_ASK;
+	/* 2. Free: approved now, in the intent's transaction. */
+	if ((detail = strdup("free: no billing hook configured")) == NULL)
+		return RN_DONE;
+	if ((pe = store_billing_set_state(w->st, (*b)->id,
+	    STORE_BILL_APPROVED, detail, 0, now)) != PANEL_OK) {
+		sw_dberr(w, "recording the billing answer", pe);
+		free(detail);
+		return RN_DONE;
+	}
+	sw_audit(w, "sweep.billing.approved", obj, AUDIT_OK, "key %s, "
+	    "attempt %lld: %s", (*b)->idem_key, (long long)(*b)->tries + 1,
+	    detail);
+	free((*b)->detail);
+	(*b)->detail = detail;
+	(*b)->state = STORE_BILL_APPROVED;
+	return RN_ORDER;
 }
 
+/* Asks the billing hook about intent b and records its answer.  1 when
+ * approved (go on with the order), 0 otherwise. */
+static int
+renew_ask(struct worker *w, const struct store_cert *c, int64_t token,
+    struct store_billing *b, int emergency)
+{
+	enum store_bill_state	 state;
+	enum panel_err		 pe;
+	enum bill		 d;
+	char			 obj[64], cond[48], t[21], *detail = NULL;
+	int			 go = 0;
+
+	sw_obj(obj, "certificate", c->id);
+	snprintf(cond, sizeof(cond), "cycle-%lld", (long long)c->not_after);
+	/* 2. Ask (again, with the same key). */
+	d = billing_ask(w, c, b, emergency, &detail);
+	state = d == BILL_APPROVED ? STORE_BILL_APPROVED :
+	    d == BILL_DECLINED ? STORE_BILL_DECLINED : STORE_BILL_ERROR;
+	/* The answer and its audit entry in one transaction. */
+	if ((pe = store_begin(w->st)) != PANEL_OK) {
+		sw_dberr(w, "recording the billing answer", pe);
+		goto out;
+	}
+	pe = billing_record(w, c, token, b, state, detail ? detail : "", 0);
+	if (pe == PANEL_ERR_STALE) {
+		store_rollback(w->st);
+		sw_info(w->sw, "%s: lease lost during billing", obj);
+		goto out;
+	}
+	if (pe != PANEL_OK) {
+		store_rollback(w->st);
+		sw_dberr(w, "recording the billing answer", pe);
+		goto out;
+	}
+	sw_audit(w, d == BILL_APPROVED ? "sweep.billing.approved" :
+	    d == BILL_DECLINED ? "sweep.billing.declined" :
+	    "sweep.billing.later", obj, d == BILL_APPROVED ? AUDIT_OK :
+	    d == BILL_DECLINED ? AUDIT_DENIED : AUDIT_FAIL,
+	    "key %s, attempt %lld: %s", b->idem_key,
+	    (long long)b->tries + 1, detail ? detail : "");
+	if ((pe = store_commit(w->st)) != PANEL_OK) {
+		sw_dberr(w, "recording the billing answer", pe);
+		goto out;
+	}
+	if (d == BILL_DECLINED) {
+		sw_stat(w->sw, STAT_DECLINED);
+		alert_cert(w, c, "billing-declined", cond, "The renewal "
+		    "of certificate %lld (%s) was declined by billing; "
+		    "it will not be renewed automatically and expires "
+		    "at %s. Billing said: %s", (long long)c->id,
+		    first_name(c), panel_time_iso(c->not_after, t),
+		    detail ? detail : "");
+		goto out;
+	}
+	if (d == BILL_LATER) {
+		sw_stat(w->sw, STAT_LATER);
+		goto out;
+	}
+	free(b->detail);
+	b->detail = detail;
+	detail = NULL;
+	go = 1;
+out:
+	free(detail);
+	return go;
+}
+
+/*
+ * Under the lease of the certificate's order, taken in the same
+ * transaction as everything decided from the store: the plan and, when
+ * the renewal is due, the billing intent.  Hooks and the CA come after
+ * that transaction; each of their outcomes is written in one more.
+ */
 void
 renew_process(struct worker *w, const struct store_cert *cand)
 {
 	struct store_cert	*c = NULL;
+	struct store_billing	*b = NULL;
 	struct cstate		 cs;
+	enum renew_next		 next = RN_DONE;
 	enum panel_err		 pe;
 	const char		*why = "";
-	char			 obj[64], t[21];
+	char			 obj[64], t[21], cond[48];
 	int64_t			 now = time(NULL), token = 0, planned, n = 0;
-	int64_t			 first = 0;
-	int			 ari_due, emergency, due;
+	int64_t			 first = 0, fails = 0, last = 0;
+	int			 ari_due, emergency, due, held = 0;
 
 	/* A cheap look first, without the lease. */
 	state_load(w->st, cand->id, &cs);
@@ -614,25 +729,39 @@ renew_process(struct worker *w, const struct store_cert *cand)
 		return;
 	if (cand->order_id == 0)
 		return;
-	pe = store_order_lease(w->st, cand->order_id, w->holder, now,
-	    w->sw->cfg->lease_seconds, &token);
-	if (pe == PANEL_ERR_BUSY)
-		return;
-	if (pe != PANEL_OK) {
+	sw_obj(obj, "certificate", cand->id);
+	if ((pe = store_begin(w->st)) != PANEL_OK) {
 		sw_dberr(w, "taking a certificate's lease", pe);
 		return;
 	}
-	sw_obj(obj, "certificate", cand->id);
+	pe = store_order_lease(w->st, cand->order_id, w->holder, now,
+	    w->sw->cfg->lease_seconds, &token);
+	if (pe != PANEL_OK) {
+		store_rollback(w->st);
+		if (pe != PANEL_ERR_BUSY)
+			sw_dberr(w, "taking a certificate's lease", pe);
+		return;
+	}
+	held = 1;
 	/* Under the lease, everything again from the store. */
 	if ((pe = store_cert_get(w->st, cand->id, 0, &c)) != PANEL_OK ||
 	    c->status != STORE_CERT_VALID)
-		goto out;
+		goto release;
 	if ((pe = store_renew_active(w->st, c->id, &n, &first)) != PANEL_OK ||
 	    n > 0)
-		goto out;
+		goto release;
 	state_load(w->st, c->id, &cs);
 	if (c->ari_id != NULL && cs.ari_next <= now) {
+		/* The CA is asked outside the transaction; the lease stays. */
+		if ((pe = store_commit(w->st)) != PANEL_OK) {
+			sw_dberr(w, "taking a certificate's lease", pe);
+			goto out;
+		}
 		ari_refresh(w, c, &cs);
+		if ((pe = store_begin(w->st)) != PANEL_OK) {
+			sw_dberr(w, "saving a renewal plan", pe);
+			goto out;
+		}
 		state_save(w, c->id, &cs);
 	}
 	planned = plan(w->sw, c, &cs, &why);
@@ -650,12 +779,53 @@ renew_process(struct worker *w, const struct store_cert *cand)
 	if (now >= planned || emergency) {
 		sw_info(w->sw, "%s: renewal due (%s%s)", obj, why,
 		    emergency ? ", emergency: close to expiry" : "");
-		renew_now(w, c, token, &cs, emergency);
+		next = renew_decide(w, c, &cs, emergency, &b);
 	}
-out:
+	if (next != RN_DONE) {
+		/* The lease stays with this worker for what comes next. */
+		if ((pe = store_commit(w->st)) != PANEL_OK) {
+			sw_dberr(w, "storing the billing intent", pe);
+			goto out;
+		}
+		goto act;
+	}
+release:
 	if ((pe = store_order_release(w->st, cand->order_id, token)) !=
 	    PANEL_OK && pe != PANEL_ERR_STALE)
 		sw_dberr(w, "releasing a certificate's lease", pe);
+	if ((pe = store_commit(w->st)) != PANEL_OK)
+		sw_dberr(w, "planning a renewal", pe);
+	held = 0;
+	goto out;
+act:
+	switch (next) {
+	case RN_MAXTRIES:
+		(void)store_renew_failures(w->st, c->id, &fails, &last);
+		snprintf(cond, sizeof(cond), "cycle-%lld",
+		    (long long)c->not_after);
+		alert_cert(w, c, "renew-failed", cond, "Renewing certificate "
+		    "%lld (%s) failed %lld times; the sweep stops trying until "
+		    "the last days before expiry (%s).", (long long)c->id,
+		    first_name(c), (long long)(fails + cs.create_fails),
+		    panel_time_iso(emergency_at(c), t));
+		break;
+	case RN_ASK:
+		if (!renew_ask(w, c, token, b, emergency))
+			break;
+		/* FALLTHROUGH */
+	case RN_ORDER:
+		/* 3. Approved: the renewal order, which gives the lease back. */
+		renew_order(w, c, token, b, &cs, emergency);
+		held = 0;
+		break;
+	default:
+		break;
+	}
+out:
+	if (held && (pe = store_order_release(w->st, cand->order_id,
+	    token)) != PANEL_OK && pe != PANEL_ERR_STALE)
+		sw_dberr(w, "releasing a certificate's lease", pe);
+	store_billing_free(b);
 	store_cert_free(c);
 }
 

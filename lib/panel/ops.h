@@ -107,12 +107,23 @@ struct ops_order_req {
 	int			 auto_renew;
 	int64_t			 renews;	/* certificate id, or 0 */
 	const char		*replaces;	/* ARI certID, or NULL */
+	int			 with_key;	/* make the certificate key
+						   now (see below) */
+	/* Called inside the transaction that stores the order, after its
+	 * rows, history and audit entry, with the new order's id: writes
+	 * that belong with it.  NULL: none. */
+	void			(*stored)(void *arg, int64_t id);
+	void			*stored_arg;
 };
 
 /*
  * Places the order with the CA, reads its authorizations, works out what
  * to deploy for each (http-01 key authorization, dns-01 record) and
- * stores it all in one transaction.  *id is the new order.
+ * stores it all in one transaction, which also gets the audit entry,
+ * req->stored's writes and, with req->with_key, a fresh certificate key
+ * sealed into the order's row (ops_order_finalize then uses it instead
+ * of making one: no write of its own before the CSR goes out).  *id is
+ * the new order.
  */
 enum panel_err	 ops_order_create(const struct ops *o,
 		    const struct ops_order_req *req, int64_t *id,
@@ -142,6 +153,10 @@ enum panel_err	 ops_challenge_check(const struct ops *o,
 enum panel_err	 ops_challenge_respond(const struct ops *o, int64_t id,
 		    int64_t owner, int force, int64_t lease_token,
 		    struct ops_err *err);
+/* The same without reading the order afterwards (see ops_order_complete). */
+enum panel_err	 ops_challenge_respond_only(const struct ops *o, int64_t id,
+		    int64_t owner, int force, int64_t lease_token,
+		    struct ops_err *err);
 
 /*
  * Finalizes a ready order with a CSR from a fresh certificate key (sealed
@@ -152,6 +167,20 @@ enum panel_err	 ops_challenge_respond(const struct ops *o, int64_t id,
 enum panel_err	 ops_order_finalize(const struct ops *o, int64_t id,
 		    int64_t owner, int64_t lease_token, int64_t *cert_id,
 		    struct ops_err *err);
+/*
+ * ops_order_finalize for a caller that carries an order on by itself (the
+ * sweep, as admin): a pending order is polled first, at once, then after
+ * 40 ms, 80 ms, ... or the CA's Retry-After, for at most max_wait seconds
+ * (0: not at all); one still pending gives PANEL_ERR_INVALID, code
+ * "order_state", with the CA's state written and no audit entry.  Once
+ * ready it is finalized without reading it again.  stored (may be NULL)
+ * is called with the new certificate's id inside the transaction that
+ * stores it: writes that belong with it.
+ */
+enum panel_err	 ops_order_complete(const struct ops *o, int64_t id,
+		    int64_t lease_token, unsigned max_wait,
+		    void (*stored)(void *arg, int64_t cert_id), void *arg,
+		    int64_t *cert_id, struct ops_err *err);
 
 /*
  * Reads order id from the CA without writing anything: *status and the

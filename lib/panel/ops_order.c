@@ -167,8 +167,10 @@ ops_order_create(const struct ops *o, const struct ops_order_req *req,
 	struct acme_ident	*ids = NULL;
 	struct store_order	 so;
 	struct store_authz	*sa = NULL;
+	struct acme_key		*key = NULL;
+	unsigned char		*sealed = NULL;
 	char			 obj[64], *ej = NULL;
-	size_t			 i;
+	size_t			 i, slen = 0;
 	enum panel_err		 pe;
 	enum acme_err		 er;
 	int64_t			 now = time(NULL);
@@ -239,15 +241,40 @@ ops_order_create(const struct ops *o, const struct ops_order_req *req,
 	so.error = ej = ops_problem_json(ao->error);
 	so.authz = sa;
 	so.nauthz = ao->nauthz;
-	if ((pe = store_order_add(o->st, &so, now, id)) != PANEL_OK) {
+	if (req->with_key && (er = acme_key_new(req->key_type, &key)) !=
+	    ACME_OK) {
+		ops_fail_acme(err, NULL, er, "Certificate key");
+		pe = PANEL_ERR_CRYPTO;
+		goto out;
+	}
+	/* The order, its history, the audit entry and the caller's writes
+	 * in one transaction. */
+	if ((pe = store_begin(o->st)) != PANEL_OK) {
+		ops_fail_store(err, pe, "Saving the order");
+		goto out;
+	}
+	if ((pe = store_order_add(o->st, &so, now, id)) != PANEL_OK ||
+	    (key != NULL && ((pe = ops_seal_key(o, key, "order", *id, &sealed,
+	    &slen)) != PANEL_OK || (pe = store_order_set_key(o->st, *id,
+	    sealed, slen, now)) != PANEL_OK))) {
+		store_rollback(o->st);
+		*id = 0;
 		ops_fail_store(err, pe, "Saving the order");
 		goto out;
 	}
 	snprintf(obj, sizeof(obj), "order:%lld", (long long)*id);
 	store_event_add(o->st, *id, "created", ao->url, now);
 	ops_audit(o, "order.create", obj, AUDIT_OK, ao->url);
+	if (req->stored != NULL)
+		req->stored(req->stored_arg, *id);
+	if ((pe = store_commit(o->st)) != PANEL_OK) {
+		*id = 0;
+		ops_fail_store(err, pe, "Saving the order");
+	}
 out:
 	free(ej);
+	free(sealed);
+	acme_key_free(key);
 	built_free(sa, ao != NULL ? ao->nauthz : 0);
 	acme_order_free(ao);
 	free(ids);
@@ -255,18 +282,15 @@ out:
 	return pe;
 }
 
-/* Writes an authorization's state from the CA into the store. */
+/* Writes authorization az, as the CA has it now, over stored sa. */
 static void
-sync_authz(const struct ops *o, struct ops_acct *a,
-    const struct store_authz *sa, int64_t now)
+authz_apply(const struct ops *o, const struct store_authz *sa,
+    const struct acme_authz *az, int64_t now)
 {
-	struct acme_authz		*az = NULL;
 	const struct acme_challenge	*ch;
 	char				*ej = NULL;
 	size_t				 i, j;
 
-	if (acme_authz_fetch(a->ctx, sa->url, &az) != ACME_OK)
-		return;
 	for (i = 0; i < sa->nch; i++)
 		for (j = 0; j < az->nch; j++) {
 			ch = &az->ch[j];
@@ -287,31 +311,73 @@ sync_authz(const struct ops *o, struct ops_acct *a,
 		store_authz_set_status(o->st, sa->id, az->status, az->expires,
 		    ej, now);
 	free(ej);
-	acme_authz_free(az);
 }
 
-/* Brings order row so in line with the CA's order ao. */
+/*
+ * A stored pending authorization whose order the CA calls ready,
+ * processing or valid: every authorization of such an order is valid
+ * (RFC 8555 7.1.6), so it is written valid without reading it, and the
+ * challenge we answered with it.
+ */
+static void
+authz_valid(const struct ops *o, const struct store_authz *sa, int64_t now)
+{
+	size_t	 i;
+
+	for (i = 0; i < sa->nch; i++)
+		if (sa->ch[i].status == ACME_S_PROCESSING)
+			store_challenge_set_status(o->st, sa->ch[i].id,
+			    ACME_S_VALID, NULL, now);
+	store_authz_set_status(o->st, sa->id, ACME_S_VALID, sa->expires, NULL,
+	    now);
+}
+
+/*
+ * Brings order row so in line with the CA's order ao: first the reads
+ * (the pending authorizations while the order is pending; all of them
+ * once it is invalid), then every write in one transaction.  A failed
+ * authorization read leaves that row as it was.
+ */
 static enum panel_err
 sync_order(const struct ops *o, struct ops_acct *a,
     const struct store_order *so, const struct acme_order *ao,
     int64_t lease, struct ops_err *err)
 {
 	enum store_ord_status	 ns = ord_status(ao->status);
+	struct acme_authz	**az = NULL;
 	char			*ej;
 	size_t			 i;
 	enum panel_err		 pe = PANEL_OK;
 	int64_t			 now = time(NULL);
+	int			 allvalid;
 
+	allvalid = ao->status == ACME_S_READY ||
+	    ao->status == ACME_S_PROCESSING || ao->status == ACME_S_VALID;
 	/* "valid" is written only with the certificate, in one transaction
 	 * (store_certificate): until then the order is still being
 	 * finished, and a crash in between leaves work, not a hole. */
 	if (ns == STORE_ORD_VALID)
 		ns = STORE_ORD_PROCESSING;
 
+	if (so->nauthz > 0 && (az = calloc(so->nauthz, sizeof(*az))) == NULL) {
+		ops_fail_store(err, PANEL_ERR_NOMEM, "Reading the order");
+		return PANEL_ERR_NOMEM;
+	}
 	for (i = 0; i < so->nauthz; i++)
-		if (so->authz[i].status == ACME_S_PENDING ||
-		    ns == STORE_ORD_INVALID)
-			sync_authz(o, a, &so->authz[i], now);
+		if (!allvalid && (so->authz[i].status == ACME_S_PENDING ||
+		    ns == STORE_ORD_INVALID) &&
+		    acme_authz_fetch(a->ctx, so->authz[i].url, &az[i]) !=
+		    ACME_OK)
+			az[i] = NULL;
+	if ((pe = store_begin(o->st)) != PANEL_OK) {
+		ops_fail_store(err, pe, "Saving the order status");
+		goto out;
+	}
+	for (i = 0; i < so->nauthz; i++)
+		if (az[i] != NULL)
+			authz_apply(o, &so->authz[i], az[i], now);
+		else if (allvalid && so->authz[i].status == ACME_S_PENDING)
+			authz_valid(o, &so->authz[i], now);
 	if (ao->certificate != NULL && (so->cert_url == NULL ||
 	    strcmp(so->cert_url, ao->certificate) != 0))
 		store_order_set_urls(o->st, so->id, NULL, NULL,
@@ -327,6 +393,15 @@ sync_order(const struct ops *o, struct ops_acct *a,
 			ops_fail_store(err, pe, "Saving the order status");
 		free(ej);
 	}
+	if (pe == PANEL_OK) {
+		if ((pe = store_commit(o->st)) != PANEL_OK)
+			ops_fail_store(err, pe, "Saving the order status");
+	} else
+		store_rollback(o->st);
+out:
+	for (i = 0; i < so->nauthz; i++)
+		acme_authz_free(az[i]);
+	free(az);
 	return pe;
 }
 
@@ -401,14 +476,17 @@ out:
 	return pe;
 }
 
-enum panel_err
-ops_challenge_respond(const struct ops *o, int64_t id, int64_t owner,
-    int force, int64_t lease, struct ops_err *err)
+/* See ops_challenge_respond; the order is read again when refresh is
+ * set. */
+static enum panel_err
+challenge_respond(const struct ops *o, int64_t id, int64_t owner, int force,
+    int64_t lease, int refresh, struct ops_err *err)
 {
 	struct store_challenge	*c = NULL;
 	struct store_order	*so = NULL;
 	const struct store_authz *sa = NULL;
 	struct ops_acct		 a;
+	const char		*how;
 	char			 obj[64];
 	size_t			 i;
 	enum panel_err		 pe;
@@ -448,16 +526,25 @@ ops_challenge_respond(const struct ops *o, int64_t id, int64_t owner,
 		pe = PANEL_ERR_ARG;
 		goto out;
 	}
-	store_challenge_set_status(o->st, c->id, ACME_S_PROCESSING, NULL,
-	    time(NULL));
-	store_event_add(o->st, so->id, "respond", sa->identifier, time(NULL));
-	ops_audit(o, "challenge.respond", obj, AUDIT_OK, force ?
-	    "self-check skipped" : "self-check passed");
+	/* What was done, in one transaction; should that fail, the audit
+	 * row at least goes in on its own. */
+	how = force ? "self-check skipped" : "self-check passed";
+	if (store_begin(o->st) == PANEL_OK) {
+		store_challenge_set_status(o->st, c->id, ACME_S_PROCESSING,
+		    NULL, time(NULL));
+		store_event_add(o->st, so->id, "respond", sa->identifier,
+		    time(NULL));
+		ops_audit(o, "challenge.respond", obj, AUDIT_OK, how);
+		if (store_commit(o->st) != PANEL_OK)
+			ops_audit(o, "challenge.respond", obj, AUDIT_OK, how);
+	} else
+		ops_audit(o, "challenge.respond", obj, AUDIT_OK, how);
 	/* No waiting here: the CA validates in its own time (and may call
 	 * back into this very server); the order page and the sweep read
 	 * the outcome. */
 	ops_acct_close(&a);
-	pe = ops_order_refresh(o, so->id, 0, lease, err);
+	if (refresh)
+		pe = ops_order_refresh(o, so->id, 0, lease, err);
 out:
 	ops_acct_close(&a);
 	store_order_free(so);
@@ -465,71 +552,121 @@ out:
 	return pe;
 }
 
-/* The order's certificate key: the sealed one if a CSR was already sent
- * with it, else a fresh one sealed into the row before it is used. */
+enum panel_err
+ops_challenge_respond(const struct ops *o, int64_t id, int64_t owner,
+    int force, int64_t lease, struct ops_err *err)
+{
+	return challenge_respond(o, id, owner, force, lease, 1, err);
+}
+
+enum panel_err
+ops_challenge_respond_only(const struct ops *o, int64_t id, int64_t owner,
+    int force, int64_t lease, struct ops_err *err)
+{
+	return challenge_respond(o, id, owner, force, lease, 0, err);
+}
+
+/*
+ * The order's certificate key: the sealed one if the row has it (a CSR
+ * may have been sent with it), else a fresh one sealed into the row
+ * before it is used.  *key (NULL: not wanted, only the PEM) and *pem
+ * (crypt_wipe_free(*pem, *len)) are the caller's.
+ */
 static enum panel_err
 order_key(const struct ops *o, const struct store_order *so,
-    struct acme_key **key, struct ops_err *err)
+    struct acme_key **key, char **pem, size_t *len, struct ops_err *err)
 {
+	struct acme_key	*k = NULL;
 	unsigned char	*sealed = NULL;
-	char		 aad[CRYPT_AAD_MAX], *pem = NULL;
-	size_t		 slen = 0, len = 0;
+	char		 aad[CRYPT_AAD_MAX];
+	size_t		 slen = 0;
 	enum panel_err	 pe;
 	enum acme_err	 er;
 
-	*key = NULL;
+	if (key != NULL)
+		*key = NULL;
+	*pem = NULL;
+	*len = 0;
+	crypt_aad(aad, "order", so->id);
 	if (so->key_enc != NULL) {
-		crypt_aad(aad, "order", so->id);
 		if ((pe = crypt_open(o->kek, aad, so->key_enc,
-		    so->key_enc_len, &pem, &len)) != PANEL_OK) {
+		    so->key_enc_len, pem, len)) != PANEL_OK) {
 			ops_fail(err, 500, "key", NULL, "The certificate key "
 			    "could not be decrypted.");
 			return pe;
 		}
-		er = acme_key_parse_pem(pem, len, key);
-		crypt_wipe_free(pem, len);
-		return er == ACME_OK ? PANEL_OK : PANEL_ERR_CRYPTO;
+		if (key != NULL && acme_key_parse_pem(*pem, *len, key) !=
+		    ACME_OK) {
+			ops_fail(err, 500, "key", NULL, "The certificate key "
+			    "could not be read.");
+			crypt_wipe_free(*pem, *len);
+			*pem = NULL;
+			*len = 0;
+			return PANEL_ERR_CRYPTO;
+		}
+		return PANEL_OK;
 	}
-	if ((er = acme_key_new(so->key_type, key)) != ACME_OK) {
+	if ((er = acme_key_new(so->key_type, &k)) != ACME_OK) {
 		ops_fail_acme(err, NULL, er, "Certificate key");
 		return PANEL_ERR_CRYPTO;
 	}
-	if ((pe = ops_seal_key(o, *key, "order", so->id, &sealed, &slen)) ==
-	    PANEL_OK)
+	if (acme_key_pem(k, pem, len) != ACME_OK)
+		pe = PANEL_ERR_CRYPTO;
+	else if ((pe = crypt_seal(o->kek, aad, *pem, *len, &sealed,
+	    &slen)) == PANEL_OK)
 		pe = store_order_set_key(o->st, so->id, sealed, slen,
 		    time(NULL));
 	free(sealed);
 	if (pe != PANEL_OK) {
 		ops_fail_store(err, pe, "Saving the certificate key");
-		acme_key_free(*key);
-		*key = NULL;
+		acme_key_free(k);
+		crypt_wipe_free(*pem, *len);
+		*pem = NULL;
+		*len = 0;
+		return pe;
 	}
-	return pe;
+	if (key != NULL)
+		*key = k;
+	else
+		acme_key_free(k);
+	return PANEL_OK;
 }
 
-/* Downloads, checks and stores the certificate of a valid order. */
+/* Downloads and checks the chain of valid order ao: *pem (*len bytes)
+ * and *ci are the caller's. */
 static enum panel_err
-store_certificate(const struct ops *o, struct ops_acct *a,
-    const struct store_order *so, const struct acme_order *ao,
-    const struct acme_key *key, int64_t lease, int64_t *cert_id,
-    struct ops_err *err)
+chain_get(struct ops_acct *a, const struct acme_order *ao, char **pem,
+    size_t *len, struct acme_certinfo **ci, struct ops_err *err)
 {
-	struct acme_certinfo	*ci = NULL;
+	enum acme_err	 er;
+
+	*ci = NULL;
+	if ((er = acme_cert_download_info(a->ctx, ao->certificate, NULL, pem,
+	    len, ci)) != ACME_OK) {
+		ops_fail_acme(err, a->ctx, er, "Downloading the certificate");
+		return PANEL_ERR_ARG;
+	}
+	return PANEL_OK;
+}
+
+/*
+ * Stores the certificate pem (parsed: ci) of a valid order with its key
+ * (kpem, klen bytes of PEM, sealed again under the certificate's id), in
+ * a transaction of its own or as part of the caller's.
+ */
+static enum panel_err
+store_certificate(const struct ops *o, const struct store_order *so,
+    const struct acme_order *ao, const char *pem,
+    const struct acme_certinfo *ci, const char *kpem, size_t klen,
+    int64_t lease, int64_t *cert_id, struct ops_err *err)
+{
 	struct store_cert	 sc;
 	unsigned char		*sealed = NULL;
-	char			*pem = NULL;
-	size_t			 len = 0, slen = 0;
+	char			 aad[CRYPT_AAD_MAX];
+	size_t			 slen = 0;
 	enum panel_err		 pe;
-	enum acme_err		 er;
 	int64_t			 now = time(NULL), cid = 0;
 
-	if ((er = acme_cert_download(a->ctx, ao->certificate, NULL, &pem,
-	    &len)) != ACME_OK || (er = acme_cert_parse(pem, len, &ci)) !=
-	    ACME_OK) {
-		ops_fail_acme(err, a->ctx, er, "Downloading the certificate");
-		pe = PANEL_ERR_ARG;
-		goto out;
-	}
 	memset(&sc, 0, sizeof(sc));
 	sc.order_id = so->id;
 	sc.owner = so->owner;
@@ -539,7 +676,7 @@ store_certificate(const struct ops *o, struct ops_acct *a,
 	sc.not_after = ci->not_after;
 	sc.domains = so->domains;
 	sc.ndomains = so->ndomains;
-	sc.chain_pem = pem;
+	sc.chain_pem = (char *)(uintptr_t)pem;
 	sc.ari_id = ci->ari_id;
 	if (so->auto_renew)
 		sc.renew_at = ci->not_before +
@@ -552,9 +689,11 @@ store_certificate(const struct ops *o, struct ops_acct *a,
 		store_rollback(o->st);
 		goto dberr;
 	}
-	if ((pe = store_cert_add(o->st, &sc, now, &cid)) != PANEL_OK ||
-	    (pe = ops_seal_key(o, key, "certificate", cid, &sealed,
-	    &slen)) != PANEL_OK ||
+	if ((pe = store_cert_add(o->st, &sc, now, &cid)) != PANEL_OK)
+		goto rollback;
+	crypt_aad(aad, "certificate", cid);
+	if ((pe = crypt_seal(o->kek, aad, kpem, klen, &sealed, &slen)) !=
+	    PANEL_OK ||
 	    (pe = store_cert_set_key(o->st, cid, sealed, slen)) != PANEL_OK)
 		goto rollback;
 	/* The renewed certificate may have been revoked or replaced by
@@ -581,21 +720,26 @@ dberr:
 	ops_fail_store(err, pe, "Saving the certificate");
 out:
 	free(sealed);
-	free(pem);
-	acme_certinfo_free(ci);
 	return pe;
 }
 
-enum panel_err
-ops_order_finalize(const struct ops *o, int64_t id, int64_t owner,
-    int64_t lease, int64_t *cert_id, struct ops_err *err)
+/*
+ * ops_order_finalize and ops_order_complete: with max_wait, a pending
+ * order is polled for at most that long first; stored (may be NULL) is
+ * called inside the transaction that stores the certificate.
+ */
+static enum panel_err
+order_finish(const struct ops *o, int64_t id, int64_t owner, int64_t lease,
+    unsigned max_wait, void (*stored)(void *, int64_t), void *arg,
+    int64_t *cert_id, struct ops_err *err)
 {
 	struct store_order	*so = NULL;
-	struct store_cert	*have = NULL;
 	struct acme_order	*ao = NULL, *next = NULL;
 	struct acme_key		*key = NULL;
+	struct acme_certinfo	*ci = NULL;
 	struct ops_acct		 a;
-	char			 obj[64];
+	char			 obj[64], *pem = NULL, *kpem = NULL;
+	size_t			 len = 0, klen = 0;
 	enum panel_err		 pe;
 	enum acme_err		 er = ACME_OK;
 	int64_t			 cid = 0;
@@ -608,18 +752,35 @@ ops_order_finalize(const struct ops *o, int64_t id, int64_t owner,
 		ops_fail_store(err, pe, "Order");
 		return pe;
 	}
-	if (store_cert_by_order(o->st, id, 0, &have) == PANEL_OK) {
+	if (so->certificate_id != 0) {
 		/* Already done: nothing to do twice. */
 		if (cert_id != NULL)
-			*cert_id = have->id;
+			*cert_id = so->certificate_id;
 		goto out;
 	}
 	if ((pe = ops_acct_open(o, so->account_id, 0, &a, err)) != PANEL_OK)
 		goto out;
-	if ((er = acme_order_fetch(a.ctx, so->order_url, &ao)) != ACME_OK)
+	if (max_wait > 0) {
+		er = acme_order_wait(a.ctx, so->order_url, ACME_S_READY,
+		    max_wait, &ao);
+		if (er == ACME_ERR_TIMEOUT && ao != NULL)
+			er = ACME_OK;
+	} else
+		er = acme_order_fetch(a.ctx, so->order_url, &ao);
+	if (er != ACME_OK)
 		goto caerr;
+	if (max_wait > 0 && ao->status == ACME_S_PENDING) {
+		/* Not validated yet: the CA's state written, nothing to
+		 * audit. */
+		sync_order(o, &a, so, ao, lease, err);
+		ops_fail(err, 409, "order_state", NULL, "The order is still "
+		    "pending: the CA has not validated every name yet.");
+		pe = PANEL_ERR_INVALID;
+		goto out;
+	}
 	if (ao->status == ACME_S_READY) {
-		if ((pe = order_key(o, so, &key, err)) != PANEL_OK)
+		if ((pe = order_key(o, so, &key, &kpem, &klen, err)) !=
+		    PANEL_OK)
 			goto out;
 		er = acme_order_finalize(a.ctx, ao, key, &next);
 		if (er != ACME_OK && er != ACME_ERR_STATE)
@@ -637,8 +798,8 @@ ops_order_finalize(const struct ops *o, int64_t id, int64_t owner,
 		ao = next;
 		next = NULL;
 	}
-	sync_order(o, &a, so, ao, lease, err);
 	if (ao->status != ACME_S_VALID || ao->certificate == NULL) {
+		sync_order(o, &a, so, ao, lease, err);
 		ops_fail(err, 409, "order_state", NULL, "The order is %s, not "
 		    "valid: %s", acme_status_name(ao->status),
 		    ao->status == ACME_S_PENDING ? "validate every name first." :
@@ -650,29 +811,81 @@ ops_order_finalize(const struct ops *o, int64_t id, int64_t owner,
 		pe = PANEL_ERR_INVALID;
 		goto out;
 	}
-	if (key == NULL && (pe = order_key(o, so, &key, err)) != PANEL_OK)
+	/* Only the key's PEM is stored with the certificate. */
+	if (kpem == NULL &&
+	    (pe = order_key(o, so, NULL, &kpem, &klen, err)) != PANEL_OK)
 		goto out;
-	if ((pe = store_certificate(o, &a, so, ao, key, lease, &cid, err)) !=
-	    PANEL_OK) {
+	if ((pe = chain_get(&a, ao, &pem, &len, &ci, err)) != PANEL_OK) {
+		sync_order(o, &a, so, ao, lease, NULL);
+		ops_audit(o, "order.finalize", obj, AUDIT_FAIL, err->msg);
+		goto out;
+	}
+	/* The CA's state, the certificate, the history and the audit entry
+	 * in one transaction (sync_order reads nothing more from the CA for
+	 * a valid order). */
+	if ((pe = store_begin(o->st)) != PANEL_OK) {
+		ops_fail_store(err, pe, "Saving the certificate");
+		ops_audit(o, "order.finalize", obj, AUDIT_FAIL, err->msg);
+		goto out;
+	}
+	(void)sync_order(o, &a, so, ao, lease, NULL);
+	if ((pe = store_certificate(o, so, ao, pem, ci, kpem, klen, lease,
+	    &cid, err)) != PANEL_OK) {
+		store_rollback(o->st);
+		ops_audit(o, "order.finalize", obj, AUDIT_FAIL, err->msg);
+		goto out;
+	}
+	if (cid != 0)
+		store_event_add(o->st, id, "certificate",
+		    "downloaded and stored", time(NULL));
+	ops_audit(o, "order.finalize", obj, AUDIT_OK, "certificate stored");
+	if (cid != 0 && stored != NULL)
+		stored(arg, cid);
+	if ((pe = store_commit(o->st)) != PANEL_OK) {
+		ops_fail_store(err, pe, "Saving the certificate");
 		ops_audit(o, "order.finalize", obj, AUDIT_FAIL, err->msg);
 		goto out;
 	}
 	if (cert_id != NULL)
 		*cert_id = cid;
-	store_event_add(o->st, id, "certificate", "downloaded and stored",
-	    time(NULL));
-	ops_audit(o, "order.finalize", obj, AUDIT_OK, "certificate stored");
 	goto out;
 caerr:
 	ops_fail_acme(err, a.ctx, er, "Finalizing");
-	ops_audit(o, "order.finalize", obj, AUDIT_FAIL, err->msg);
+	/* What the CA said last (a pending order waited for may be ready
+	 * now) and the failure, in one transaction. */
+	if (ao != NULL && store_begin(o->st) == PANEL_OK) {
+		(void)sync_order(o, &a, so, ao, lease, NULL);
+		ops_audit(o, "order.finalize", obj, AUDIT_FAIL, err->msg);
+		if (store_commit(o->st) != PANEL_OK)
+			ops_audit(o, "order.finalize", obj, AUDIT_FAIL,
+			    err->msg);
+	} else
+		ops_audit(o, "order.finalize", obj, AUDIT_FAIL, err->msg);
 	pe = PANEL_ERR_ARG;
 out:
+	acme_certinfo_free(ci);
+	free(pem);
+	crypt_wipe_free(kpem, klen);
 	acme_order_free(ao);
 	acme_order_free(next);
 	ops_acct_close(&a);
 	acme_key_free(key);
-	store_cert_free(have);
 	store_order_free(so);
 	return pe;
+}
+
+enum panel_err
+ops_order_finalize(const struct ops *o, int64_t id, int64_t owner,
+    int64_t lease, int64_t *cert_id, struct ops_err *err)
+{
+	return order_finish(o, id, owner, lease, 0, NULL, NULL, cert_id, err);
+}
+
+enum panel_err
+ops_order_complete(const struct ops *o, int64_t id, int64_t lease,
+    unsigned max_wait, void (*stored)(void *, int64_t), void *arg,
+    int64_t *cert_id, struct ops_err *err)
+{
+	return order_finish(o, id, 0, lease, max_wait, stored, arg, cert_id,
+	    err);
 }
