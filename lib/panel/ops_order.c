@@ -792,7 +792,9 @@ order_finish(const struct ops *o, int64_t id, int64_t owner, int64_t lease,
 	if (ao->status == ACME_S_PROCESSING) {
 		er = acme_order_wait(a.ctx, ao->url, ACME_S_VALID,
 		    FINALIZE_WAIT, &next);
-		if (er != ACME_OK && er != ACME_ERR_TIMEOUT)
+		/* ACME_ERR_TIMEOUT is the wait's deadline (with the last
+		 * order read) or a transfer that timed out (without). */
+		if ((er != ACME_OK && er != ACME_ERR_TIMEOUT) || next == NULL)
 			goto caerr;
 		acme_order_free(ao);
 		ao = next;

@@ -4,7 +4,8 @@
 # do on demand: orderNotReady from finalize, a Retry-After on a
 # processing order, rateLimited with 503 (finalize) and 429 (newOrder),
 # an order the CA makes invalid, ARI (RFC 9773) windows in the future and
-# in the past, and alreadyReplaced.  (Debian's Pebble 2.4 has no
+# in the past, alreadyReplaced, and a poll that outlasts the transfer
+# timeout.  (Debian's Pebble 2.4 has no
 # renewalInfo at all, so ARI can only be tested here.)
 cd "$(dirname "$0")/../.." || exit 1
 . tests/sweep/lib.sh
@@ -137,6 +138,24 @@ is "$(q "SELECT coalesce(replaces, 'none') FROM orders WHERE renews = $c")" none
     "alreadyReplaced: the stored order replaces nothing"
 is "$(q "SELECT count(*) FROM orders WHERE renews = $c")" 1 \
     "alreadyReplaced: one renewal order"
+
+# --- a poll after finalize times out (the transfer, not the wait): the
+# failure is recorded, the order stays processing, a later sweep ends it.
+seg=sweep-poll-timeout~t1
+acct=$(account "$HOSTILE/s/$seg/dir")
+o=$(order "$acct" sweep.example http-01)
+full=$SCONF
+sed 's/^ca_timeout = .*/ca_timeout = 2/' "$full" >"$D/short.conf"
+SCONF=$D/short.conf
+sweep --once
+ok $? "poll timeout: the sweep ends normally"
+SCONF=$full
+is "$(q "SELECT status FROM orders WHERE id = $o")" processing \
+    "poll timeout: the CA's last word (processing) is stored"
+is "$(q "SELECT count(*) FROM audit_log WHERE action = 'order.finalize' AND object = 'order:$o' AND result = 'fail' AND detail LIKE '%timed out%'")" 1 \
+    "poll timeout: the failure is audited"
+sweeps_until "SELECT count(*) = 1 FROM certificates WHERE order_id = $o" 40
+ok $? "poll timeout: a later sweep stores the certificate"
 
 is "$(q 'PRAGMA integrity_check')" ok "database integrity"
 sw_done
