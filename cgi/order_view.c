@@ -118,26 +118,45 @@ order_view_json(const struct store_order *o, int with_authz)
 	json_t	*j, *azs, *chs, *e;
 	size_t	 i, k;
 
+	/* Member by member rather than json_pack: lists build one of these
+	 * per order, and the format string costs as much as the members.
+	 * Keys are literals; the names are the library's own. */
+	if ((j = json_object()) == NULL)
+		return NULL;
 	e = order_text_problem(o->error, o, NULL, NULL);
-	j = json_pack("{s:I,s:s,s:o,s:I,s:o,s:o,s:s,s:s,s:b,s:b,s:o,s:o,"
-	    "s:o,s:o}",
-	    "id", (json_int_t)o->id,
-	    "status", store_ord_status_name(o->status),
-	    "domains", names_json(o->domains, o->ndomains),
-	    "account_id", (json_int_t)o->account_id,
-	    "certificate_id", o->certificate_id > 0 ?
-	    json_integer((json_int_t)o->certificate_id) : json_null(),
-	    "error", e != NULL ? e : json_null(),
-	    "challenge_type", acme_chtype_name(o->challenge_type),
-	    "key_type", acme_keytype_name(o->key_type),
-	    "auto", o->autom,
-	    "auto_renew", o->auto_renew,
-	    "created", page_time(o->created, 1),
-	    "updated", page_time(o->updated, 1),
-	    "expires", page_time(o->expires, 1),
-	    "renews", o->renews > 0 ? json_integer((json_int_t)o->renews) :
-	    json_null());
-	if (j == NULL || !with_authz)
+	if (json_object_set_new_nocheck(j, "id",
+	    json_integer((json_int_t)o->id)) == -1 ||
+	    json_object_set_new_nocheck(j, "status",
+	    json_string_nocheck(store_ord_status_name(o->status))) == -1 ||
+	    json_object_set_new_nocheck(j, "domains",
+	    names_json(o->domains, o->ndomains)) == -1 ||
+	    json_object_set_new_nocheck(j, "account_id",
+	    json_integer((json_int_t)o->account_id)) == -1 ||
+	    json_object_set_new_nocheck(j, "certificate_id",
+	    o->certificate_id > 0 ? json_integer((json_int_t)
+	    o->certificate_id) : json_null()) == -1 ||
+	    json_object_set_new_nocheck(j, "error",
+	    e != NULL ? e : json_null()) == -1 ||
+	    json_object_set_new_nocheck(j, "challenge_type",
+	    json_string_nocheck(acme_chtype_name(o->challenge_type))) == -1 ||
+	    json_object_set_new_nocheck(j, "key_type",
+	    json_string_nocheck(acme_keytype_name(o->key_type))) == -1 ||
+	    json_object_set_new_nocheck(j, "auto",
+	    json_boolean(o->autom)) == -1 ||
+	    json_object_set_new_nocheck(j, "auto_renew",
+	    json_boolean(o->auto_renew)) == -1 ||
+	    json_object_set_new_nocheck(j, "created",
+	    page_time(o->created, 1)) == -1 ||
+	    json_object_set_new_nocheck(j, "updated",
+	    page_time(o->updated, 1)) == -1 ||
+	    json_object_set_new_nocheck(j, "expires",
+	    page_time(o->expires, 1)) == -1 ||
+	    json_object_set_new_nocheck(j, "renews", o->renews > 0 ?
+	    json_integer((json_int_t)o->renews) : json_null()) == -1) {
+		json_decref(j);
+		return NULL;
+	}
+	if (!with_authz)
 		return j;
 	if ((azs = json_array()) == NULL)
 		return j;
