@@ -509,8 +509,8 @@ step_finalize(struct job *j, unsigned wait)
 	int64_t		 cid = 0, had = j->so->certificate_id;
 
 	memset(&err, 0, sizeof(err));
-	pe = ops_order_complete(&j->w->o, j->id, j->token, wait, stored_cb, j,
-	    &cid, &err);
+	pe = ops_order_complete(&j->w->o, j->id, j->token, wait, j->fresh,
+	    stored_cb, j, &cid, &err);
 	if (pe == PANEL_OK && cid > 0) {
 		/* Counted once the transaction is done. */
 		if (j->counted)

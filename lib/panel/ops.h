@@ -173,12 +173,14 @@ enum panel_err	 ops_order_finalize(const struct ops *o, int64_t id,
  * 40 ms, 80 ms, ... or the CA's Retry-After, for at most max_wait seconds
  * (0: not at all); one still pending gives PANEL_ERR_INVALID, code
  * "order_state", with the CA's state written and no audit entry.  Once
- * ready it is finalized without reading it again.  stored (may be NULL)
- * is called with the new certificate's id inside the transaction that
- * stores it: writes that belong with it.
+ * ready it is finalized without reading it again.  fresh says the caller
+ * placed the order a moment ago: one stored ready (the CA's answer then)
+ * is finalized without a read first.  stored (may be NULL) is called with
+ * the new certificate's id inside the transaction that stores it: writes
+ * that belong with it.
  */
 enum panel_err	 ops_order_complete(const struct ops *o, int64_t id,
-		    int64_t lease_token, unsigned max_wait,
+		    int64_t lease_token, unsigned max_wait, int fresh,
 		    void (*stored)(void *arg, int64_t cert_id), void *arg,
 		    int64_t *cert_id, struct ops_err *err);
 

@@ -4,6 +4,7 @@
  * re-reads the CA's state before acting on it and writes back what the
  * CA said, so a page and a sweep can take turns on one order.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,10 @@
 
 /* How long finalize waits for the CA to issue. */
 #define FINALIZE_WAIT	30
+/* The first look after finalize answered "processing", in ms: CAs issue
+ * in the background and take some milliseconds, so a look at once finds
+ * most orders still processing and costs the CA one more request. */
+#define ISSUE_PAUSE_MS	40
 
 static enum store_ord_status
 ord_status(enum acme_status s)
@@ -84,6 +89,33 @@ build_challenge(const struct acme_key *k, const struct acme_authz *az,
 	return PANEL_OK;
 }
 
+/*
+ * The one authorization of a one-name order the CA calls ready, without
+ * reading it: it is valid (RFC 8555 7.1.6) and for that name; nothing is
+ * left to deploy for it, so no challenge is kept (its expiry is not
+ * known).  0, or -1 when the order is not like that (or on ENOMEM, which
+ * the caller meets again when it reads the authorization).
+ */
+static int
+ready_authz(const struct acme_order *ao, struct store_authz *sa)
+{
+	const char	*name;
+
+	if (ao->status != ACME_S_READY || ao->nauthz != 1 || ao->nident != 1)
+		return -1;
+	name = ao->idents[0].value;
+	sa->ident_type = ao->idents[0].type;
+	sa->status = ACME_S_VALID;
+	sa->wildcard = strncmp(name, "*.", 2) == 0;
+	if ((sa->url = strdup(ao->authz[0])) == NULL ||
+	    (sa->identifier = strdup(name)) == NULL) {
+		free(sa->url);
+		sa->url = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 /* Fetches the order's authorizations into *out (n = order's nauthz). */
 static enum panel_err
 build_authz(const struct ops *o, struct ops_acct *a,
@@ -100,6 +132,10 @@ build_authz(const struct ops *o, struct ops_acct *a,
 	(void)o;
 	if ((sa = calloc(ao->nauthz + 1, sizeof(*sa))) == NULL)
 		return PANEL_ERR_NOMEM;
+	if (ready_authz(ao, &sa[0]) == 0) {
+		*out = sa;
+		return PANEL_OK;
+	}
 	for (i = 0; i < ao->nauthz; i++) {
 		if ((er = acme_authz_fetch(a->ctx, ao->authz[i], &az)) !=
 		    ACME_OK) {
@@ -724,14 +760,60 @@ out:
 }
 
 /*
+ * The order as stored, for an order this caller placed a moment ago that
+ * the CA called ready: what acme_order_finalize needs (its URL, finalize
+ * URL, names and status).  Should the CA think otherwise by now, its
+ * orderNotReady makes acme_order_finalize read the order after all.
+ * NULL when the row lacks a URL or memory ran out.
+ */
+static struct acme_order *
+order_as_stored(const struct store_order *so)
+{
+	struct acme_order	*ao;
+	size_t			 i;
+
+	if (so->order_url == NULL || so->finalize_url == NULL ||
+	    so->ndomains == 0 || (ao = calloc(1, sizeof(*ao))) == NULL)
+		return NULL;
+	ao->status = ACME_S_READY;
+	if ((ao->url = strdup(so->order_url)) == NULL ||
+	    (ao->finalize = strdup(so->finalize_url)) == NULL ||
+	    (ao->idents = calloc(so->ndomains, sizeof(*ao->idents))) == NULL)
+		goto fail;
+	for (i = 0; i < so->ndomains; i++) {
+		ao->idents[i].type = acme_ident_guess(so->domains[i]);
+		if ((ao->idents[i].value = strdup(so->domains[i])) == NULL)
+			goto fail;
+		ao->nident++;
+	}
+	return ao;
+fail:
+	acme_order_free(ao);
+	return NULL;
+}
+
+/* Waits ms milliseconds. */
+static void
+pause_ms(unsigned ms)
+{
+	struct timespec	 ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		continue;
+}
+
+/*
  * ops_order_finalize and ops_order_complete: with max_wait, a pending
- * order is polled for at most that long first; stored (may be NULL) is
- * called inside the transaction that stores the certificate.
+ * order is polled for at most that long first; with fresh, an order
+ * stored ready is finalized without reading it first; stored (may be
+ * NULL) is called inside the transaction that stores the certificate.
  */
 static enum panel_err
 order_finish(const struct ops *o, int64_t id, int64_t owner, int64_t lease,
-    unsigned max_wait, void (*stored)(void *, int64_t), void *arg,
-    int64_t *cert_id, struct ops_err *err)
+    unsigned max_wait, int fresh, void (*stored)(void *, int64_t),
+    void *arg, int64_t *cert_id, struct ops_err *err)
 {
 	struct store_order	*so = NULL;
 	struct acme_order	*ao = NULL, *next = NULL;
@@ -760,7 +842,10 @@ order_finish(const struct ops *o, int64_t id, int64_t owner, int64_t lease,
 	}
 	if ((pe = ops_acct_open(o, so->account_id, 0, &a, err)) != PANEL_OK)
 		goto out;
-	if (max_wait > 0) {
+	if (fresh && so->status == STORE_ORD_READY &&
+	    (ao = order_as_stored(so)) != NULL)
+		er = ACME_OK;
+	else if (max_wait > 0) {
 		er = acme_order_wait(a.ctx, so->order_url, ACME_S_READY,
 		    max_wait, &ao);
 		if (er == ACME_ERR_TIMEOUT && ao != NULL)
@@ -788,6 +873,8 @@ order_finish(const struct ops *o, int64_t id, int64_t owner, int64_t lease,
 		acme_order_free(ao);
 		ao = next;
 		next = NULL;
+		if (er == ACME_OK && ao->status == ACME_S_PROCESSING)
+			pause_ms(ISSUE_PAUSE_MS);
 	}
 	if (ao->status == ACME_S_PROCESSING) {
 		er = acme_order_wait(a.ctx, ao->url, ACME_S_VALID,
@@ -880,14 +967,15 @@ enum panel_err
 ops_order_finalize(const struct ops *o, int64_t id, int64_t owner,
     int64_t lease, int64_t *cert_id, struct ops_err *err)
 {
-	return order_finish(o, id, owner, lease, 0, NULL, NULL, cert_id, err);
+	return order_finish(o, id, owner, lease, 0, 0, NULL, NULL, cert_id,
+	    err);
 }
 
 enum panel_err
 ops_order_complete(const struct ops *o, int64_t id, int64_t lease,
-    unsigned max_wait, void (*stored)(void *, int64_t), void *arg,
-    int64_t *cert_id, struct ops_err *err)
+    unsigned max_wait, int fresh, void (*stored)(void *, int64_t),
+    void *arg, int64_t *cert_id, struct ops_err *err)
 {
-	return order_finish(o, id, 0, lease, max_wait, stored, arg, cert_id,
-	    err);
+	return order_finish(o, id, 0, lease, max_wait, fresh, stored, arg,
+	    cert_id, err);
 }
