@@ -359,9 +359,12 @@ workers_open(struct sweep *sw, unsigned n)
 			workers_close(ws, i);
 			return NULL;
 		}
-		store_busy_wake(ws[i].st, BUSY_MS);
-		/* Money and renewal state are written: synchronous=FULL. */
-		if (store_durable(ws[i].st, 1) != PANEL_OK) {
+		/* Money and renewal state are written: every commit is on
+		 * disk before it returns (as with synchronous=FULL, but
+		 * synced outside the write lock). */
+		if (store_sweep_tune(ws[i].st, BUSY_MS) != PANEL_OK) {
+			fprintf(stderr, "acme-sweep: %s: %s\n",
+			    sw->cfg->database, store_errmsg(ws[i].st));
 			workers_close(ws, i + 1);
 			return NULL;
 		}

@@ -287,26 +287,38 @@ out:
 
 /* ------------------------------------------------------------------ */
 /*
+ * The connections of acme-sweep's worker threads (store_sweep_tune).
+ *
+ * Durability.  With synchronous=FULL, SQLite syncs the WAL inside every
+ * commit, while it holds the database's one write lock: each of the
+ * sweep's writers then waits for every other writer's fsync too.  Here
+ * the connection runs with synchronous=NORMAL and the WAL hook, which
+ * SQLite calls after the commit is done and the write lock released,
+ * syncs the WAL before the commit returns to its caller.  A caller that
+ * sees its commit succeed has it on disk, as with FULL; meanwhile other
+ * threads write, and one fsync often covers several commits.  Should
+ * the sync fail, the hook's error makes the commit fail.
+ *
  * Waiting for the write lock.  SQLite's default busy handler sleeps 1,
  * 2, 5, 10, 15, 20, 25 ... 100 ms between tries; a sweep's write
  * transactions hold the lock for well under a millisecond, so with many
  * worker threads most of them sleep while the lock is free.  Here a
  * waiter sleeps on a condition variable that every commit made through
- * a connection of this process signals: the WAL hook runs once the
- * commit is done and the write lock released.  A slice of WAKE_SLICE_MS
- * bounds each wait, for writers in other processes (the web pages,
- * another sweep) and for a wake-up that went to a thread that did not
- * need it.
+ * a connection of this process signals from the WAL hook.  A slice of
+ * WAKE_SLICE_MS bounds each wait, for writers in other processes (the
+ * web pages, another sweep) and for a wake-up that went to a thread that
+ * did not need it.
  *
- * The WAL hook replaces SQLite's automatic checkpoint (PASSIVE, tried
- * after every commit once the WAL holds 1000 pages).  Here one thread of
- * the process at a time checkpoints, once the WAL holds WAL_CHECKPOINT
- * pages, and again only after WAL_RETRY more: the sweep's transactions
- * rewrite the same pages (the audit head, counters, index pages) over
- * and over, and each checkpoint copies a page once however often it was
- * written since the last one, with two fsyncs.  A PASSIVE checkpoint
- * cannot finish while other threads still read older pages; trying again
- * after every commit would copy and sync a few pages each time.
+ * Checkpoints.  The WAL hook replaces SQLite's automatic checkpoint
+ * (PASSIVE, tried after every commit once the WAL holds 1000 pages).
+ * Here one thread of the process at a time checkpoints, once the WAL
+ * holds WAL_CHECKPOINT pages, and again only after WAL_RETRY more: the
+ * sweep's transactions rewrite the same pages (the audit head, counters,
+ * index pages) over and over, and each checkpoint copies a page once
+ * however often it was written since the last one, with two fsyncs.  A
+ * PASSIVE checkpoint cannot finish while other threads still read older
+ * pages; trying again after every commit would copy and sync a few pages
+ * each time.
  */
 #define WAKE_SLICE_MS	2
 #define WAL_CHECKPOINT	8000	/* pages: 32 MiB of 4 KiB pages */
@@ -323,15 +335,23 @@ static _Thread_local struct timespec	 wake_start;
 static int
 wake_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
+	sqlite3_file	*wal = NULL;
+	int		 rc = SQLITE_OK;
+
 	(void)arg;
 	/* The write lock is free again: a waiter may take it while this
-	 * thread checkpoints. */
+	 * thread syncs and checkpoints. */
 	pthread_mutex_lock(&wake_mtx);
 	wake_commits++;
 	pthread_cond_signal(&wake_cv);
 	pthread_mutex_unlock(&wake_mtx);
+	/* This commit (and whatever came before it) on disk. */
+	if (sqlite3_file_control(db, name, SQLITE_FCNTL_JOURNAL_POINTER,
+	    &wal) != SQLITE_OK || wal == NULL || wal->pMethods == NULL ||
+	    wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL) != SQLITE_OK)
+		rc = SQLITE_IOERR_FSYNC;
 	if (pages < WAL_CHECKPOINT || pthread_mutex_trylock(&ckpt_mtx) != 0)
-		return SQLITE_OK;
+		return rc;
 	if (pages < ckpt_tried)
 		ckpt_tried = 0;		/* the WAL started over */
 	if (pages - ckpt_tried >= WAL_RETRY) {
@@ -340,7 +360,7 @@ wake_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	}
 	pthread_mutex_unlock(&ckpt_mtx);
-	return SQLITE_OK;
+	return rc;
 }
 
 static int64_t
@@ -378,13 +398,19 @@ wake_busy(void *arg, int count)
 	return 1;
 }
 
-void
-store_busy_wake(struct store *st, int ms)
+enum panel_err
+store_sweep_tune(struct store *st, int ms)
 {
+	int	 rc;
+
+	/* Temporary files (the journals of nested transactions'
+	 * savepoints) in memory, not created and unlinked each time. */
+	if ((rc = sqlite3_exec(st->db, "PRAGMA temp_store = MEMORY", NULL,
+	    NULL, NULL)) != SQLITE_OK)
+		return st_error(st, rc);
+	if (st_run(st, ST_SYNC_NORMAL, NULL, 0) != PANEL_OK)
+		return PANEL_ERR_DB;
 	sqlite3_busy_handler(st->db, wake_busy, (void *)(intptr_t)ms);
 	sqlite3_wal_hook(st->db, wake_wal_hook, NULL);
-	/* The savepoints of nested transactions journal into temporary
-	 * files otherwise (created, written and unlinked each time). */
-	(void)sqlite3_exec(st->db, "PRAGMA temp_store = MEMORY", NULL, NULL,
-	    NULL);
+	return PANEL_OK;
 }

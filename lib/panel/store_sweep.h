@@ -67,14 +67,15 @@ enum panel_err	 store_orders_unfinished(struct store *st, int deploy,
 		    int64_t now, unsigned limit, int64_t **ids, size_t *n);
 
 /*
- * Makes writers on st wait for the write lock at most ms milliseconds,
- * woken by the commits of this process instead of SQLite's sleeps (1, 2,
- * 5, 10, ... 100 ms between tries, far longer than the sweep's write
- * transactions hold the lock).  For one connection per thread, as
- * acme-sweep's workers have.  A writer in another process is noticed at
- * the next try, at most 2 ms later.  Temporary files (the journals of
- * nested transactions' savepoints) are kept in memory.
+ * Makes st fit for one of acme-sweep's worker threads (one connection
+ * per thread): every commit is on disk when it returns, as with
+ * synchronous=FULL, but synced after the write lock is released, so that
+ * other threads write meanwhile; writers wait for the lock at most ms
+ * milliseconds, woken by the commits of this process rather than by
+ * SQLite's sleeps (1, 2, 5, 10, ... 100 ms between tries); checkpoints
+ * come at 32 MiB of WAL; temporary files stay in memory.  See
+ * store_sweep.c.  PANEL_OK or PANEL_ERR_DB.
  */
-void		 store_busy_wake(struct store *st, int ms);
+enum panel_err	 store_sweep_tune(struct store *st, int ms);
 
 #endif /* !PANEL_STORE_SWEEP_H */
