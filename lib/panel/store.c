@@ -634,6 +634,12 @@ store_durable(struct store *st, int on)
 	return st_simple(st, on ? ST_SYNC_FULL : ST_SYNC_NORMAL);
 }
 
+enum panel_err
+store_small_cache(struct store *st)
+{
+	return st_simple(st, ST_PRAGMA_CACHE_SMALL);
+}
+
 void
 store_busy_timeout(struct store *st, int ms)
 {

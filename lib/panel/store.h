@@ -139,6 +139,13 @@ enum panel_err	 store_durable(struct store *st, int on);
 /* Changes the busy timeout (ms) of this connection. */
 void		 store_busy_timeout(struct store *st, int ms);
 /*
+ * Caps this connection's page cache at 512 KiB instead of SQLite's 2000
+ * KiB: for acme.fcgi, which keeps its connection between requests and
+ * whose resident memory is counted (every page of tests/bench/panel.sh
+ * still finds its pages in the smaller cache).  PANEL_OK or PANEL_ERR_DB.
+ */
+enum panel_err	 store_small_cache(struct store *st);
+/*
  * BEGIN IMMEDIATE at the outer level (takes the write lock now, so the
  * transaction never fails half-way with SQLITE_BUSY); nested calls open a
  * savepoint.  Pair each with store_commit or store_rollback.

@@ -89,6 +89,8 @@ static const char *const sql[] = {
 	[ST_PRAGMA_WAL] = "PRAGMA journal_mode = WAL",
 	[ST_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
 	[ST_SYNC_FULL] = "PRAGMA synchronous = FULL",
+	/* store_small_cache(): 512 KiB instead of SQLite's 2000 KiB. */
+	[ST_PRAGMA_CACHE_SMALL] = "PRAGMA cache_size = -512",
 	[ST_USER_VERSION] = "PRAGMA user_version",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_BEGIN_READ] = "BEGIN DEFERRED",	/* a read snapshot (WAL) */
