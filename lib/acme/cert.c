@@ -73,15 +73,58 @@ out:
 	return x;
 }
 
+void
+cert_cache_clear(struct acme_ctx *ctx)
+{
+	free(ctx->chain_pem);
+	X509_free(ctx->chain_x509);
+	ctx->chain_pem = NULL;
+	ctx->chain_pemlen = 0;
+	ctx->chain_x509 = NULL;
+}
+
+/*
+ * Block p (blen bytes) of a chain after its leaf: the certificate ctx
+ * decoded from the very same bytes last time (a CA sends the same
+ * intermediates with every certificate, and OpenSSL 3.0 takes over a
+ * million instructions to decode one), else chain_block's, kept in ctx
+ * for next time.  The caller's reference either way; NULL as chain_block.
+ */
+static X509 *
+chain_block_kept(struct acme_ctx *ctx, const char *p, size_t blen)
+{
+	X509	*x;
+	char	*copy;
+
+	if (ctx->chain_x509 != NULL && ctx->chain_pemlen == blen &&
+	    memcmp(ctx->chain_pem, p, blen) == 0 &&
+	    X509_up_ref(ctx->chain_x509) == 1)
+		return ctx->chain_x509;
+	if ((x = chain_block(p, blen)) == NULL)
+		return NULL;
+	if ((copy = malloc(blen)) != NULL && X509_up_ref(x) == 1) {
+		cert_cache_clear(ctx);
+		memcpy(copy, p, blen);
+		ctx->chain_pem = copy;
+		ctx->chain_pemlen = blen;
+		ctx->chain_x509 = x;
+	} else
+		free(copy);
+	return x;
+}
+
 /*
  * Splits pem (len bytes, NUL not needed) into its certificates: only
  * whitespace around and between blocks, every block "-----BEGIN
  * CERTIFICATE-----" through its END line, at least one, at most
- * CHAIN_MAX.  Returns ACME_OK with *out the caller's
- * (sk_X509_pop_free(..., X509_free)), ACME_ERR_PEM or ACME_ERR_NOMEM.
+ * CHAIN_MAX.  With ctx (may be NULL), the certificates after the leaf go
+ * through its cache (chain_block_kept).  Returns ACME_OK with *out the
+ * caller's (sk_X509_pop_free(..., X509_free)), ACME_ERR_PEM or
+ * ACME_ERR_NOMEM.
  */
 static enum acme_err
-chain_load(const char *pem, size_t len, STACK_OF(X509) **out)
+chain_load(const char *pem, size_t len, struct acme_ctx *ctx,
+    STACK_OF(X509) **out)
 {
 	STACK_OF(X509)	*sk = NULL;
 	X509		*x = NULL;
@@ -111,7 +154,9 @@ chain_load(const char *pem, size_t len, STACK_OF(X509) **out)
 			goto out;
 		blen = (size_t)(e + 5 - (pem + pos));
 		if (sk_X509_num(sk) == CHAIN_MAX ||
-		    (x = chain_block(pem + pos, blen)) == NULL)
+		    (x = ctx != NULL && sk_X509_num(sk) > 0 ?
+		    chain_block_kept(ctx, pem + pos, blen) :
+		    chain_block(pem + pos, blen)) == NULL)
 			goto out;
 		if (sk_X509_push(sk, x) == 0) {
 			rc = ACME_ERR_NOMEM;
@@ -143,7 +188,7 @@ acme_chain_check(const char *pem, size_t len)
 	STACK_OF(X509)	*sk;
 	enum acme_err	 rc;
 
-	if ((rc = chain_load(pem, len, &sk)) == ACME_OK)
+	if ((rc = chain_load(pem, len, NULL, &sk)) == ACME_OK)
 		sk_X509_pop_free(sk, X509_free);
 	return rc;
 }
@@ -344,7 +389,7 @@ acme_cert_parse(const char *pem, size_t len, struct acme_certinfo **out)
 	if (out == NULL)
 		return ACME_ERR_ARG;
 	*out = NULL;
-	if ((rc = chain_load(pem, len, &sk)) != ACME_OK)
+	if ((rc = chain_load(pem, len, NULL, &sk)) != ACME_OK)
 		return rc;
 	rc = cert_info(sk, out);
 	sk_X509_pop_free(sk, X509_free);
@@ -442,7 +487,7 @@ cert_fetch(struct acme_ctx *ctx, const char *url, struct http_resp *resp,
 		    resp->status);
 		return ACME_ERR_PROTO;
 	}
-	if ((rc = chain_load(resp->body, resp->len, sk)) != ACME_OK)
+	if ((rc = chain_load(resp->body, resp->len, ctx, sk)) != ACME_OK)
 		ctx_detail(ctx, "certificate download: the chain holds "
 		    "something other than certificates");
 	return rc;

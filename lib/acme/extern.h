@@ -49,6 +49,12 @@ struct acme_ctx {
 
 	struct acme_problem	*problem;	/* last problem, or NULL */
 	char			 detail[512];	/* last failure in words */
+
+	/* cert.c: the last certificate after the leaf that a download
+	 * decoded, and its PEM block (a CA's intermediates repeat). */
+	char			*chain_pem;
+	size_t			 chain_pemlen;
+	X509			*chain_x509;
 };
 
 /* One HTTP response, as http.c saw it. */
@@ -121,6 +127,9 @@ void		 sleep_ms(unsigned ms);
 /* Next wait for polling: Retry-After if sent (clamped), else backoff. */
 unsigned	 poll_wait_ms(const struct acme_ctx *, const struct http_resp *,
 		    unsigned attempt);
+
+/* cert.c: frees ctx's decoded certificate kept for the next download. */
+void		 cert_cache_clear(struct acme_ctx *);
 
 /* challenge.c, account.c, order.c: parse from an already-parsed object.
  * Return ACME_OK or ACME_ERR_PROTO; *out is filled (caller clears). */

@@ -356,6 +356,7 @@ acme_ctx_free(struct acme_ctx *ctx)
 	if (ctx == NULL)
 		return;
 	http_cleanup(ctx);
+	cert_cache_clear(ctx);
 	for (i = 0; i < ctx->nnonce; i++)
 		free(ctx->nonce[i]);
 	acme_directory_free(ctx->dir);
