@@ -251,9 +251,20 @@ struct ops_cache_ent {
 	unsigned long		 used;
 };
 
+/* The certificate key of the order placed last (ops_cache_key_put). */
+struct ops_cache_key {
+	int64_t			 order_id;	/* 0: none */
+	unsigned char		*sealed;	/* as stored in the row */
+	size_t			 slen;
+	struct acme_key		*key;
+	char			*pem;
+	size_t			 len;
+};
+
 struct ops_cache {
 	struct ops_cache_ent	 e[OPS_CACHE_MAX];
 	unsigned long		 tick;
+	struct ops_cache_key	 k;
 };
 
 static void
@@ -272,6 +283,15 @@ ops_cache_new(struct ops_cache **out)
 	    PANEL_ERR_NOMEM : PANEL_OK;
 }
 
+static void
+cache_key_clear(struct ops_cache_key *k)
+{
+	free(k->sealed);
+	acme_key_free(k->key);
+	crypt_wipe_free(k->pem, k->len);
+	memset(k, 0, sizeof(*k));
+}
+
 void
 ops_cache_free(struct ops_cache *c)
 {
@@ -281,7 +301,50 @@ ops_cache_free(struct ops_cache *c)
 		return;
 	for (i = 0; i < OPS_CACHE_MAX; i++)
 		cache_ent_clear(&c->e[i]);
+	cache_key_clear(&c->k);
 	free(c);
+}
+
+void
+ops_cache_key_put(struct ops_cache *c, int64_t order_id,
+    const unsigned char *sealed, size_t slen, struct acme_key *key,
+    char *pem, size_t len)
+{
+	if (c == NULL) {
+		acme_key_free(key);
+		crypt_wipe_free(pem, len);
+		return;
+	}
+	cache_key_clear(&c->k);
+	if ((c->k.sealed = malloc(slen)) == NULL) {
+		acme_key_free(key);
+		crypt_wipe_free(pem, len);
+		return;
+	}
+	memcpy(c->k.sealed, sealed, slen);
+	c->k.slen = slen;
+	c->k.order_id = order_id;
+	c->k.key = key;
+	c->k.pem = pem;
+	c->k.len = len;
+}
+
+int
+ops_cache_key_take(struct ops_cache *c, int64_t order_id,
+    const unsigned char *sealed, size_t slen, struct acme_key **key,
+    char **pem, size_t *len)
+{
+	if (c == NULL || c->k.order_id != order_id || c->k.slen != slen ||
+	    memcmp(c->k.sealed, sealed, slen) != 0)
+		return 0;
+	*key = c->k.key;
+	*pem = c->k.pem;
+	*len = c->k.len;
+	c->k.key = NULL;
+	c->k.pem = NULL;
+	c->k.len = 0;
+	cache_key_clear(&c->k);
+	return 1;
 }
 
 /* The entry of account row, made with its current key, or NULL. */

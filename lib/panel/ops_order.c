@@ -205,8 +205,9 @@ ops_order_create(const struct ops *o, const struct ops_order_req *req,
 	struct store_authz	*sa = NULL;
 	struct acme_key		*key = NULL;
 	unsigned char		*sealed = NULL;
-	char			 obj[64], *ej = NULL;
-	size_t			 i, slen = 0;
+	char			 obj[64], aad[CRYPT_AAD_MAX], *ej = NULL;
+	char			*kpem = NULL;
+	size_t			 i, slen = 0, klen = 0;
 	enum panel_err		 pe;
 	enum acme_err		 er;
 	int64_t			 now = time(NULL);
@@ -289,10 +290,16 @@ ops_order_create(const struct ops *o, const struct ops_order_req *req,
 		ops_fail_store(err, pe, "Saving the order");
 		goto out;
 	}
-	if ((pe = store_order_add(o->st, &so, now, id)) != PANEL_OK ||
-	    (key != NULL && ((pe = ops_seal_key(o, key, "order", *id, &sealed,
-	    &slen)) != PANEL_OK || (pe = store_order_set_key(o->st, *id,
-	    sealed, slen, now)) != PANEL_OK))) {
+	if ((pe = store_order_add(o->st, &so, now, id)) == PANEL_OK &&
+	    key != NULL) {
+		crypt_aad(aad, "order", *id);
+		if (acme_key_pem(key, &kpem, &klen) != ACME_OK)
+			pe = PANEL_ERR_CRYPTO;
+		else if ((pe = crypt_seal(o->kek, aad, kpem, klen, &sealed,
+		    &slen)) == PANEL_OK)
+			pe = store_order_set_key(o->st, *id, sealed, slen, now);
+	}
+	if (pe != PANEL_OK) {
 		store_rollback(o->st);
 		*id = 0;
 		ops_fail_store(err, pe, "Saving the order");
@@ -306,11 +313,22 @@ ops_order_create(const struct ops *o, const struct ops_order_req *req,
 	if ((pe = store_commit(o->st)) != PANEL_OK) {
 		*id = 0;
 		ops_fail_store(err, pe, "Saving the order");
+		goto out;
+	}
+	if (key != NULL) {
+		/* Kept for finalize (the cache's thread carries the order on
+		 * soon), rather than decoded from the row again. */
+		ops_cache_key_put(o->cache, *id, sealed, slen, key, kpem,
+		    klen);
+		key = NULL;
+		kpem = NULL;
+		klen = 0;
 	}
 out:
 	free(ej);
 	free(sealed);
 	acme_key_free(key);
+	crypt_wipe_free(kpem, klen);
 	built_free(sa, ao != NULL ? ao->nauthz : 0);
 	acme_order_free(ao);
 	free(ids);
@@ -624,6 +642,14 @@ order_key(const struct ops *o, const struct store_order *so,
 	*pem = NULL;
 	*len = 0;
 	crypt_aad(aad, "order", so->id);
+	if (so->key_enc != NULL && ops_cache_key_take(o->cache, so->id,
+	    so->key_enc, so->key_enc_len, &k, pem, len)) {
+		if (key != NULL)
+			*key = k;
+		else
+			acme_key_free(k);
+		return PANEL_OK;
+	}
 	if (so->key_enc != NULL) {
 		if ((pe = crypt_open(o->kek, aad, so->key_enc,
 		    so->key_enc_len, pem, len)) != PANEL_OK) {

@@ -33,5 +33,18 @@ void		 ops_acct_close(struct ops_acct *);
 enum panel_err	 ops_seal_key(const struct ops *, const struct acme_key *,
 		    const char *kind, int64_t id, unsigned char **out,
 		    size_t *outlen);
+/*
+ * The certificate key of the order the cache's thread placed last, kept
+ * (with its PEM) until that order is finalized: decoding it again from
+ * the row takes OpenSSL 3.0 over a million instructions.  put takes key
+ * and pem (NULL-safe c: then freed); take gives them back (the caller's)
+ * only for order_id whose row still holds sealed, and 1; else 0.
+ */
+void		 ops_cache_key_put(struct ops_cache *, int64_t order_id,
+		    const unsigned char *sealed, size_t slen,
+		    struct acme_key *key, char *pem, size_t len);
+int		 ops_cache_key_take(struct ops_cache *, int64_t order_id,
+		    const unsigned char *sealed, size_t slen,
+		    struct acme_key **key, char **pem, size_t *len);
 
 #endif /* !OPS_PRIV_H */
