@@ -296,8 +296,11 @@ out:
  * SQLite calls after the commit is done and the write lock released,
  * syncs the WAL before the commit returns to its caller.  A caller that
  * sees its commit succeed has it on disk, as with FULL; meanwhile other
- * threads write, and one fsync often covers several commits.  Should
- * the sync fail, the hook's error makes the commit fail.
+ * threads write.  A sync covers every commit whose frames were written
+ * before it began, so commits are numbered as their hooks start, and a
+ * thread whose commit a finished sync (or one running that began after
+ * it) covers does not sync again: one fsync serves several commits.
+ * Should the sync fail, the hook's error makes the commit fail.
  *
  * Waiting for the write lock.  SQLite's default busy handler sleeps 1,
  * 2, 5, 10, 15, 20, 25 ... 100 ms between tries; a sweep's write
@@ -329,14 +332,63 @@ static pthread_cond_t	 wake_cv = PTHREAD_COND_INITIALIZER;
 static unsigned long	 wake_commits;
 static pthread_mutex_t	 ckpt_mtx = PTHREAD_MUTEX_INITIALIZER;
 static int		 ckpt_tried;	/* WAL pages at the last try */
+static pthread_mutex_t	 sync_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 sync_cv = PTHREAD_COND_INITIALIZER;
+static unsigned long	 sync_seq;	/* commits numbered */
+static unsigned long	 sync_done;	/* commits up to this one synced */
+static int		 sync_busy;	/* a thread is syncing */
 /* Start of the current wait of this thread's connection. */
 static _Thread_local struct timespec	 wake_start;
+
+/* Syncs database name's WAL through db's handle: SQLITE_OK, or the
+ * error for the commit. */
+static int
+wal_sync_now(sqlite3 *db, const char *name)
+{
+	sqlite3_file	*wal = NULL;
+
+	if (sqlite3_file_control(db, name, SQLITE_FCNTL_JOURNAL_POINTER,
+	    &wal) != SQLITE_OK || wal == NULL || wal->pMethods == NULL ||
+	    wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL) != SQLITE_OK)
+		return SQLITE_IOERR_FSYNC;
+	return SQLITE_OK;
+}
+
+/* This commit, whose frames are written, on disk: by a sync of its own
+ * or of another thread's that began after it. */
+static int
+wal_sync(sqlite3 *db, const char *name)
+{
+	unsigned long	 mine, upto;
+	int		 rc = SQLITE_OK;
+
+	pthread_mutex_lock(&sync_mtx);
+	mine = ++sync_seq;
+	while (sync_done < mine) {
+		if (sync_busy) {
+			pthread_cond_wait(&sync_cv, &sync_mtx);
+			continue;
+		}
+		sync_busy = 1;
+		upto = sync_seq;
+		pthread_mutex_unlock(&sync_mtx);
+		rc = wal_sync_now(db, name);
+		pthread_mutex_lock(&sync_mtx);
+		sync_busy = 0;
+		if (rc == SQLITE_OK && upto > sync_done)
+			sync_done = upto;
+		pthread_cond_broadcast(&sync_cv);
+		if (rc != SQLITE_OK)
+			break;
+	}
+	pthread_mutex_unlock(&sync_mtx);
+	return rc;
+}
 
 static int
 wake_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
-	sqlite3_file	*wal = NULL;
-	int		 rc = SQLITE_OK;
+	int	 rc;
 
 	(void)arg;
 	/* The write lock is free again: a waiter may take it while this
@@ -345,11 +397,7 @@ wake_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	wake_commits++;
 	pthread_cond_signal(&wake_cv);
 	pthread_mutex_unlock(&wake_mtx);
-	/* This commit (and whatever came before it) on disk. */
-	if (sqlite3_file_control(db, name, SQLITE_FCNTL_JOURNAL_POINTER,
-	    &wal) != SQLITE_OK || wal == NULL || wal->pMethods == NULL ||
-	    wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL) != SQLITE_OK)
-		rc = SQLITE_IOERR_FSYNC;
+	rc = wal_sync(db, name);
 	if (pages < WAL_CHECKPOINT || pthread_mutex_trylock(&ckpt_mtx) != 0)
 		return rc;
 	if (pages < ckpt_tried)
