@@ -65,10 +65,14 @@ static int
 reload(struct job *j)
 {
 	enum panel_err	 pe;
+	int		 snap;
 
 	store_order_free(j->so);
 	j->so = NULL;
-	if ((pe = store_order_get(j->w->st, j->id, 0, &j->so)) != PANEL_OK) {
+	snap = store_read_begin(j->w->st);
+	pe = store_order_get(j->w->st, j->id, 0, &j->so);
+	store_read_end(j->w->st, snap);
+	if (pe != PANEL_OK) {
 		if (pe != PANEL_ERR_NOTFOUND)
 			sw_dberr(j->w, "reading an order", pe);
 		return -1;

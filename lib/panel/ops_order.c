@@ -459,6 +459,29 @@ out:
 	return pe;
 }
 
+/* Order id's row and its account opened for a CA call, read in one
+ * snapshot.  *so is the caller's; a is to be closed (ops_acct_close)
+ * whatever the return. */
+static enum panel_err
+order_open(const struct ops *o, int64_t id, int64_t owner,
+    struct store_order **so, struct ops_acct *a, struct ops_err *err)
+{
+	enum panel_err	 pe;
+	int		 snap;
+
+	memset(a, 0, sizeof(*a));
+	*so = NULL;
+	snap = store_read_begin(o->st);
+	if ((pe = store_order_get(o->st, id, owner, so)) != PANEL_OK)
+		ops_fail_store(err, pe, "Order");
+	else if ((*so)->order_url == NULL || (*so)->certificate_id != 0)
+		pe = PANEL_OK;		/* the caller decides; no CA call */
+	else
+		pe = ops_acct_open(o, (*so)->account_id, 0, a, err);
+	store_read_end(o->st, snap);
+	return pe;
+}
+
 enum panel_err
 ops_order_refresh(const struct ops *o, int64_t id, int64_t owner,
     int64_t lease, struct ops_err *err)
@@ -469,14 +492,8 @@ ops_order_refresh(const struct ops *o, int64_t id, int64_t owner,
 	enum panel_err		 pe;
 	enum acme_err		 er;
 
-	memset(&a, 0, sizeof(a));
-	if ((pe = store_order_get(o->st, id, owner, &so)) != PANEL_OK) {
-		ops_fail_store(err, pe, "Order");
-		return pe;
-	}
-	if (so->order_url == NULL)
-		goto out;
-	if ((pe = ops_acct_open(o, so->account_id, 0, &a, err)) != PANEL_OK)
+	if ((pe = order_open(o, id, owner, &so, &a, err)) != PANEL_OK ||
+	    so->order_url == NULL || a.ctx == NULL)
 		goto out;
 	if ((er = acme_order_fetch(a.ctx, so->order_url, &ao)) != ACME_OK) {
 		ops_fail_acme(err, a.ctx, er, "Reading the order");
@@ -501,21 +518,21 @@ ops_order_peek(const struct ops *o, int64_t id, int64_t owner,
 	enum panel_err		 pe;
 	enum acme_err		 er;
 
-	memset(&a, 0, sizeof(a));
 	*status = ACME_S_INVALID;
 	*retry_after = 0;
-	if ((pe = store_order_get(o->st, id, owner, &so)) != PANEL_OK) {
-		ops_fail_store(err, pe, "Order");
-		return pe;
-	}
+	if ((pe = order_open(o, id, owner, &so, &a, err)) != PANEL_OK)
+		goto out;
 	if (so->order_url == NULL) {
 		ops_fail(err, 409, "order_state", NULL, "The order was never "
 		    "placed with the CA.");
 		pe = PANEL_ERR_INVALID;
 		goto out;
 	}
-	if ((pe = ops_acct_open(o, so->account_id, 0, &a, err)) != PANEL_OK)
+	if (a.ctx == NULL) {
+		/* Its certificate is stored: valid. */
+		*status = ACME_S_VALID;
 		goto out;
+	}
 	if ((er = acme_order_fetch(a.ctx, so->order_url, &ao)) != ACME_OK) {
 		ops_fail_acme(err, a.ctx, er, "Reading the order");
 		pe = PANEL_ERR_ARG;
@@ -545,15 +562,19 @@ challenge_respond(const struct ops *o, int64_t id, int64_t owner, int force,
 	size_t			 i;
 	enum panel_err		 pe;
 	enum acme_err		 er;
+	int			 snap;
 
 	memset(&a, 0, sizeof(a));
 	snprintf(obj, sizeof(obj), "challenge:%lld", (long long)id);
+	snap = store_read_begin(o->st);
 	if ((pe = store_challenge_get(o->st, id, owner, &c)) != PANEL_OK) {
+		store_read_end(o->st, snap);
 		ops_fail_store(err, pe, "Challenge");
 		return pe;
 	}
-	if ((pe = store_order_get(o->st, c->order_id, owner, &so)) !=
-	    PANEL_OK) {
+	pe = store_order_get(o->st, c->order_id, owner, &so);
+	store_read_end(o->st, snap);
+	if (pe != PANEL_OK) {
 		ops_fail_store(err, pe, "Order");
 		goto out;
 	}
@@ -852,22 +873,23 @@ order_finish(const struct ops *o, int64_t id, int64_t owner, int64_t lease,
 	enum acme_err		 er = ACME_OK;
 	int64_t			 cid = 0;
 
-	memset(&a, 0, sizeof(a));
 	if (cert_id != NULL)
 		*cert_id = 0;
 	snprintf(obj, sizeof(obj), "order:%lld", (long long)id);
-	if ((pe = store_order_get(o->st, id, owner, &so)) != PANEL_OK) {
-		ops_fail_store(err, pe, "Order");
-		return pe;
-	}
+	if ((pe = order_open(o, id, owner, &so, &a, err)) != PANEL_OK)
+		goto out;
 	if (so->certificate_id != 0) {
 		/* Already done: nothing to do twice. */
 		if (cert_id != NULL)
 			*cert_id = so->certificate_id;
 		goto out;
 	}
-	if ((pe = ops_acct_open(o, so->account_id, 0, &a, err)) != PANEL_OK)
+	if (so->order_url == NULL) {
+		ops_fail(err, 409, "order_state", NULL, "The order was never "
+		    "placed with the CA.");
+		pe = PANEL_ERR_INVALID;
 		goto out;
+	}
 	if (fresh && so->status == STORE_ORD_READY &&
 	    (ao = order_as_stored(so)) != NULL)
 		er = ACME_OK;
