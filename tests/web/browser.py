@@ -115,12 +115,29 @@ def order_badge(drv):
         return ""
 
 
+def gone(el):
+    """A wait condition: el has left the document.  Chromium 156 may say
+    so as "Node with given id does not belong to the document" rather
+    than as a stale element, which EC.staleness_of does not catch."""
+    def check(_):
+        try:
+            el.is_enabled()
+            return False
+        except GONE:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+    return check
+
+
 def submit_and_wait(drv, button, secs=60):
     """Clicks button and waits until the next page has replaced this one."""
     page = drv.find_element(By.TAG_NAME, "html")
     button.click()
     try:
-        wait(drv, secs).until(EC.staleness_of(page))
+        wait(drv, secs).until(gone(page))
         wait(drv, secs).until(
             EC.presence_of_element_located((By.TAG_NAME, "h1")))
     except TimeoutException:
