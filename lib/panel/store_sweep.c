@@ -322,10 +322,10 @@ store_read_end(struct store *st, int began)
  * transactions hold the lock for well under a millisecond, so with many
  * worker threads most of them sleep while the lock is free.  Here a
  * waiter sleeps on a condition variable that every commit made through
- * a connection of this process signals from the WAL hook.  A slice of
- * WAKE_SLICE_MS bounds each wait, for writers in other processes (the
- * web pages, another sweep) and for a wake-up that went to a thread that
- * did not need it.
+ * a connection of this process signals from the WAL hook, unless a
+ * commit came since its last try (it counts them, so no wake-up is
+ * missed).  A slice of WAKE_SLICE_MS bounds each wait, for writers in
+ * other processes (the web pages, another sweep).
  *
  * Checkpoints.  The WAL hook replaces SQLite's automatic checkpoint
  * (PASSIVE, tried after every commit once the WAL holds 1000 pages).
@@ -338,7 +338,7 @@ store_read_end(struct store *st, int began)
  * pages; trying again after every commit would copy and sync a few pages
  * each time.
  */
-#define WAKE_SLICE_MS	2
+#define WAKE_SLICE_MS	10
 #define WAL_CHECKPOINT	8000	/* pages: 32 MiB of 4 KiB pages */
 #define WAL_RETRY	500
 
@@ -352,8 +352,10 @@ static pthread_cond_t	 sync_cv = PTHREAD_COND_INITIALIZER;
 static unsigned long	 sync_seq;	/* commits numbered */
 static unsigned long	 sync_done;	/* commits up to this one synced */
 static int		 sync_busy;	/* a thread is syncing */
-/* Start of the current wait of this thread's connection. */
+/* Start of the current wait of this thread's connection, and the
+ * commits counted before its last try. */
 static _Thread_local struct timespec	 wake_start;
+static _Thread_local unsigned long	 wake_seen;
 
 /* Syncs database name's WAL through db's handle: SQLITE_OK, or the
  * error for the commit. */
@@ -442,9 +444,16 @@ wake_busy(void *arg, int count)
 	int		 limit = (int)(intptr_t)arg;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (count == 0)
+	if (count == 0) {
+		/* Count the commits from here: one made before the next
+		 * try fails means the lock was free meanwhile. */
 		wake_start = now;
-	else if (ms_since(&wake_start, &now) >= limit)
+		pthread_mutex_lock(&wake_mtx);
+		wake_seen = wake_commits;
+		pthread_mutex_unlock(&wake_mtx);
+		return 1;
+	}
+	if (ms_since(&wake_start, &now) >= limit)
 		return 0;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_nsec += WAKE_SLICE_MS * 1000000L;
@@ -453,10 +462,11 @@ wake_busy(void *arg, int count)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&wake_mtx);
-	seen = wake_commits;
+	seen = wake_seen;
 	while (wake_commits == seen &&
 	    pthread_cond_timedwait(&wake_cv, &wake_mtx, &until) == 0)
 		continue;
+	wake_seen = wake_commits;
 	pthread_mutex_unlock(&wake_mtx);
 	return 1;
 }
