@@ -39,10 +39,10 @@ batch 1
 due=1
 ls -A "$PANEL_WORK" | sort >"$D/files.before"
 
-# A random delay of 0 to 0.35 s, from /dev/urandom: a sweep with work
+# A random delay of 0 to 0.2 s, from /dev/urandom: a sweep with work
 # to do takes longer than that, an idle one (most) about 0.05 s.
 rnd() {
-	printf '0.%02d\n' "$(($(od -An -N1 -tu1 /dev/urandom) % 36))"
+	printf '0.%02d\n' "$(($(od -An -N1 -tu1 /dev/urandom) % 21))"
 }
 
 started=0
