@@ -132,36 +132,13 @@ state_save(struct worker *w, int64_t cert_id, const struct cstate *cs)
 	json_decref(o);
 }
 
-/*
- * Without ARI: at two thirds of the lifetime or renew_days_before days
- * before expiry, whichever comes first, but never before half of the
- * lifetime, so that a days_before longer than a short-lived
- * certificate's life cannot renew it again and again.
- */
+/* Without ARI: ops_renew_at (two thirds of the lifetime or
+ * renew_days_before days before expiry, not before half of it). */
 static int64_t
 lifetime_plan(const struct sweep *sw, const struct store_cert *c,
     const char **why)
 {
-	int64_t	 life = c->not_after - c->not_before;
-	int64_t	 days = (int64_t)sw->cfg->renew_days_before * SWEEP_DAY;
-	int64_t	 t, half;
-
-	if (life <= 0) {
-		*why = "no lifetime";
-		return c->not_after;
-	}
-	t = c->not_before + life * 2 / 3;
-	*why = "two thirds of the lifetime";
-	if (c->not_after - days < t) {
-		t = c->not_after - days;
-		*why = "renew_days_before";
-	}
-	half = c->not_before + life / 2;
-	if (t < half) {
-		t = half;
-		*why = "half of the lifetime (renew_days_before is longer)";
-	}
-	return t;
+	return ops_renew_at(sw->cfg, c->not_before, c->not_after, why);
 }
 
 /* The emergency point: a tenth of the lifetime (at most 3 days) before

@@ -759,6 +759,37 @@ out:
 	return pe;
 }
 
+int64_t
+ops_renew_at(const struct panel_config *cfg, int64_t not_before,
+    int64_t not_after, const char **why)
+{
+	int64_t		 life = not_after - not_before;
+	int64_t		 days = (int64_t)cfg->renew_days_before * 86400;
+	int64_t		 t, half;
+	const char	*w;
+
+	if (life <= 0) {
+		t = not_after;
+		w = "no lifetime";
+		goto out;
+	}
+	t = not_before + life * 2 / 3;
+	w = "two thirds of the lifetime";
+	if (not_after - days < t) {
+		t = not_after - days;
+		w = "renew_days_before";
+	}
+	half = not_before + life / 2;
+	if (t < half) {
+		t = half;
+		w = "half of the lifetime (renew_days_before is longer)";
+	}
+out:
+	if (why != NULL)
+		*why = w;
+	return t;
+}
+
 enum panel_err
 ops_renewal_info(const struct ops *o, int64_t account_id, const char *certid,
     struct acme_renewal *ren, int *offered, struct ops_err *err)

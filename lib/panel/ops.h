@@ -198,6 +198,17 @@ enum panel_err	 ops_order_peek(const struct ops *o, int64_t id,
 /* Certificates.                                                        */
 
 /*
+ * When a certificate valid from not_before to not_after is due for
+ * renewal, without ARI: at two thirds of its lifetime or
+ * cfg->renew_days_before days before it expires, whichever comes first,
+ * but never before half of the lifetime, so that a days_before longer
+ * than a short-lived certificate's life cannot renew it again and again.
+ * *why (may be NULL) gets which rule decided, in words (static).
+ */
+int64_t		 ops_renew_at(const struct panel_config *cfg,
+		    int64_t not_before, int64_t not_after, const char **why);
+
+/*
  * The CA's renewalInfo (RFC 9773 4.1) for the certificate whose certID
  * is certid, asked with account account_id's context (the cache's when
  * o has one, so a CA without ARI costs no request once its directory is

@@ -761,9 +761,11 @@ store_certificate(const struct ops *o, const struct store_order *so,
 	sc.ndomains = so->ndomains;
 	sc.chain_pem = (char *)(uintptr_t)pem;
 	sc.ari_id = ci->ari_id;
+	/* The sweep's plan (without ARI), so that its next look finds
+	 * nothing to write. */
 	if (so->auto_renew)
-		sc.renew_at = ci->not_before +
-		    (ci->not_after - ci->not_before) * 2 / 3;
+		sc.renew_at = ops_renew_at(o->cfg, ci->not_before,
+		    ci->not_after, NULL);
 	if ((pe = store_begin(o->st)) != PANEL_OK)
 		goto dberr;
 	/* Fenced: a holder whose lease was taken over writes nothing. */
