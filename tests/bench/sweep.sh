@@ -24,7 +24,16 @@
 # answering (every request timing out, for minutes, even a later
 # account registration) during 400 lego runs 64 at a time, whether lego
 # ran first or after the sweeps; a lego batch that did not issue every
-# certificate gets no ratio.
+# certificate gets no ratio.  The cause, from a goroutine dump of the
+# hung Pebble (2.4.0): MemoryStore.FindValidAuthorization (authorization
+# reuse, in newOrder) holds the store's read lock while it takes each
+# authorization's lock, and a concurrent newOrder holds the lock of the
+# authorization it is creating while it waits for the store's write lock
+# (AddChallenge): a deadlock, after which every request that needs the
+# store waits forever.  It needs two newOrders at once, so any client
+# fast enough can meet it, acme-sweep too (more often the more orders
+# Pebble holds and the more run at once); a sweep run it hits ends with
+# CA timeouts in its audit log, and this script says so.
 #
 # Timed: /usr/bin/time -f '%e %U %S %M' around one acme-sweep run (its
 # own CPU and peak RSS) and around the whole lego batch (xargs -P:
@@ -159,6 +168,9 @@ for j in $JOBS; do
 	if [ "$renewed" != "$due" ]; then
 		measured=0
 		sed -n 1,20p "$D/sweep-$j.log" | sed 's/^/#   /' >&2
+		[ "$(q "SELECT count(*) FROM audit_log WHERE actor = 'acme-sweep'
+		    AND detail LIKE '%timed out%'")" -gt 0 ] &&
+		    say "the CA timed out: Pebble's lock bug (see the header)?"
 	fi
 	echo "acme-sweep-j$j $renewed $(tail -n 1 "$D/sweep-$j.time")" >>"$D/results"
 done
