@@ -9,7 +9,9 @@
 #   - a certificate made due by raising renew_days_before is renewed: the
 #     billing hook is called once, the deploy hook runs, the old
 #     certificate is marked replaced, and a second sweep does nothing more;
-#   - --dry-run changes nothing; --check says OK, WARNING, CRITICAL.
+#   - --dry-run changes nothing; --check says OK, WARNING, CRITICAL;
+#   - renew_keep_key keeps the key; without a billing hook a renewal is
+#     approved free and audited all the same.
 # Debian's Pebble 2.4 issues five-year certificates and has no
 # renewalInfo (no ARI): the test moves the stored certificate's dates to
 # a 90-day certificate 40 days from expiry, so that renew_days_before can
@@ -130,6 +132,25 @@ r2=$(q "SELECT id FROM orders WHERE renews = ${c3:-0}")
 c4=$(q "SELECT id FROM certificates WHERE order_id = ${r2:-0}")
 ok "$([ -n "$c4" ] && [ "$(pub "$c3")" = "$(pub "$c4")" ] && echo 0 || echo 1)" \
     "renew_keep_key = yes: with the same key"
+
+# Without a billing hook renewals are free: approved without asking, in
+# the audit log all the same, and the audit chain intact.
+now=$(date +%s)
+q "UPDATE certificates SET not_before = $((now - 50 * day)), not_after = $((now + 40 * day)) WHERE id = ${c4:-0}"
+calls=$(wc -l <"$D/billing.calls")
+sw_conf "$CONF" "lease_seconds = 120" "renew_days_before = 60"
+sweep --once
+is "$(q "SELECT count(*) FROM certificates WHERE id = ${c4:-0} AND status = 'replaced'")" 1 \
+    "no billing hook: one sweep renews the certificate"
+is "$(wc -l <"$D/billing.calls")" "$calls" "no billing hook: nothing asked"
+is "$(q "SELECT state || ' ' || detail || ' ' || (order_id = (SELECT id FROM orders WHERE renews = ${c4:-0})) FROM billing_intents WHERE certificate_id = ${c4:-0}")" \
+    "approved free: no billing hook configured 1" \
+    "no billing hook: the intent approved free, linked to the order"
+is "$(q "SELECT group_concat(action, ' ') FROM (SELECT action FROM audit_log WHERE object = 'certificate:${c4:-0}' AND action IN ('sweep.renew.plan', 'sweep.billing.approved', 'sweep.renew.order', 'sweep.renew.done') AND result = 'ok' ORDER BY id)")" \
+    "sweep.renew.plan sweep.billing.approved sweep.renew.order sweep.renew.done" \
+    "no billing hook: plan, approval, order and renewal audited"
+$ADMIN audit verify >/dev/null 2>&1
+ok $? "the audit log's hash chain is intact"
 
 is "$(q 'PRAGMA integrity_check')" ok "database integrity"
 sw_done
