@@ -25,7 +25,10 @@
  * hook must treat it like Stripe's Idempotency-Key) or the CA's newOrder
  * (an unfinished order costs nothing); an approved intent without a live
  * renewal order always gets one.  So: at most one approved charge per
- * cycle, and no approved renewal is dropped.
+ * cycle, and no approved renewal is dropped.  Without a billing hook
+ * (free renewals) nothing is asked before the order: the plan, the
+ * intent, its approval and the order are written in the one transaction
+ * that stores the order, still under the lease.
  *
  * The per-certificate plan (ARI window, chosen time, next ARI check,
  * creation backoff) is kept as JSON in settings "sweep.cert.<id>": the
@@ -186,6 +189,23 @@ renew_backoff(int64_t cert_id, int64_t n, int64_t cap)
 	return d / 2 + (int64_t)(h % (uint64_t)(d / 2 + 1));
 }
 
+/* The CA offers no renewalInfo (any more): the plan goes by the
+ * lifetime, and the question is asked again in a day. */
+static void
+ari_none(struct worker *w, const struct store_cert *c, struct cstate *cs,
+    int64_t now)
+{
+	char	 obj[64];
+
+	if (cs->ari)
+		sw_audit(w, "sweep.renew.ari", sw_obj(obj, "certificate",
+		    c->id), AUDIT_OK, "the CA no longer advertises "
+		    "renewalInfo");
+	cs->ari = 0;
+	cs->ari_at = 0;
+	cs->ari_next = now + ARI_AGAIN_NONE;
+}
+
 /* Asks renewalInfo (RFC 9773 4.1) and updates the plan.  Through the
  * worker's cached account context: once its directory is known, a CA
  * without renewalInfo costs no request. */
@@ -209,12 +229,7 @@ ari_refresh(struct worker *w, const struct store_cert *c, struct cstate *cs)
 		goto out;
 	}
 	if (!offered) {
-		if (cs->ari)
-			sw_audit(w, "sweep.renew.ari", obj, AUDIT_OK, "the CA "
-			    "no longer advertises renewalInfo");
-		cs->ari = 0;
-		cs->ari_at = 0;
-		cs->ari_next = now + ARI_AGAIN_NONE;
+		ari_none(w, c, cs, now);
 		goto out;
 	}
 	cs->ari = 1;
@@ -379,19 +394,155 @@ out:
 	return rc;
 }
 
+/* What the first transaction found: the next step, outside it. */
+enum renew_next {
+	RN_DONE = 0,		/* nothing more (lease given back) */
+	RN_MAXTRIES,		/* alert: too many failures (lease held) */
+	RN_ASK,			/* ask the billing hook (lease held) */
+	RN_ORDER		/* approved: place the order (lease held) */
+};
+
+/*
+ * The certificate is due: may a renewal be tried now (failed renewals,
+ * backoff)?  RN_ORDER when it may, RN_MAXTRIES, or RN_DONE.  Reads only.
+ */
+static enum renew_next
+renew_checks(struct worker *w, const struct store_cert *c,
+    const struct cstate *cs, int emergency)
+{
+	enum panel_err		 pe;
+	char			 obj[64], t[21];
+	int64_t			 fails = 0, last = 0, now = time(NULL);
+	int64_t			 cap = emergency ? BACKOFF_URGENT : BACKOFF_CAP;
+
+	sw_obj(obj, "certificate", c->id);
+	if ((pe = store_renew_failures(w->st, c->id, &fails, &last)) !=
+	    PANEL_OK) {
+		sw_dberr(w, "counting failed renewals", pe);
+		return RN_DONE;
+	}
+	if (fails + cs->create_fails >= (int64_t)w->sw->cfg->max_tries &&
+	    !emergency)
+		return RN_MAXTRIES;
+	if (fails > 0 && now < last + renew_backoff(c->id, fails, cap)) {
+		sw_info(w->sw, "%s: %lld failed renewal(s), backing off until "
+		    "%s", obj, (long long)fails,
+		    panel_time_iso(last + renew_backoff(c->id, fails, cap), t));
+		return RN_DONE;
+	}
+	/* The emergency override shortens our own backoff, never a CA's
+	 * rate-limit time (create_fails stays 0 for those). */
+	if (cs->backoff > now && !(emergency && cs->create_fails > 0 &&
+	    cs->backoff > now + cap)) {
+		sw_info(w->sw, "%s: waiting until %s before the next renewal "
+		    "order", obj, panel_time_iso(cs->backoff, t));
+		return RN_DONE;
+	}
+	return RN_ORDER;
+}
+
+/*
+ * The billing intent of c's cycle, stored (or found) in the caller's
+ * transaction: before the hook runs, or, for a free renewal, with the
+ * order.  Without a billing hook the renewal is free: the approval and
+ * its audit entry go into the same transaction.  RN_DONE when billing
+ * declined this cycle (or on a database error), RN_ORDER when approved,
+ * RN_ASK when the hook is to be asked.  *b (the caller frees) is the
+ * intent, or NULL.
+ */
+static enum renew_next
+renew_intent(struct worker *w, const struct store_cert *c,
+    struct store_billing **b)
+{
+	enum panel_err		 pe;
+	char			 obj[64], *key = NULL, *detail;
+	int64_t			 now = time(NULL);
+
+	*b = NULL;
+	sw_obj(obj, "certificate", c->id);
+	if (panel_random_token("ik_", &key) != PANEL_OK)
+		return RN_DONE;
+	pe = store_billing_intent(w->st, c->id, c->not_after, key, now, b);
+	free(key);
+	if (pe != PANEL_OK) {
+		sw_dberr(w, "storing the billing intent", pe);
+		return RN_DONE;
+	}
+	switch ((*b)->state) {
+	case STORE_BILL_DECLINED:
+		sw_info(w->sw, "%s: billing declined this cycle; no renewal",
+		    obj);
+		return RN_DONE;
+	case STORE_BILL_APPROVED:
+		return RN_ORDER;
+	default:
+		break;
+	}
+	if (w->sw->cfg->billing_hook != NULL)
+		return RN_ASK;
+	/* Free: approved now, in the intent's transaction. */
+	if ((detail = strdup("free: no billing hook configured")) == NULL)
+		return RN_DONE;
+	if ((pe = store_billing_set_state(w->st, (*b)->id,
+	    STORE_BILL_APPROVED, detail, 0, now)) != PANEL_OK) {
+		sw_dberr(w, "recording the billing answer", pe);
+		free(detail);
+		return RN_DONE;
+	}
+	sw_audit(w, "sweep.billing.approved", obj, AUDIT_OK, "key %s, "
+	    "attempt %lld: %s", (*b)->idem_key, (long long)(*b)->tries + 1,
+	    detail);
+	free((*b)->detail);
+	(*b)->detail = detail;
+	(*b)->state = STORE_BILL_APPROVED;
+	return RN_ORDER;
+}
+
+/*
+ * A free renewal's plan, written with its order (or with its failure)
+ * rather than in a transaction of its own before the CA is asked.
+ */
+struct plan_note {
+	int		 write;		/* renew_at changes */
+	int64_t		 at;
+	const char	*why;
+};
+
+static void
+plan_write(struct worker *w, const struct store_cert *c,
+    const struct plan_note *pn)
+{
+	enum panel_err	 pe;
+	char		 obj[64], t[21];
+
+	if (!pn->write)
+		return;
+	if ((pe = store_cert_set_renew_at(w->st, c->id, pn->at,
+	    time(NULL))) != PANEL_OK)
+		sw_dberr(w, "planning a renewal", pe);
+	else
+		sw_audit(w, "sweep.renew.plan", sw_obj(obj, "certificate",
+		    c->id), AUDIT_OK, "renewal at %s (%s)",
+		    panel_time_iso(pn->at, t), pn->why);
+}
+
 /*
  * What ops_order_create stores with a renewal order, in the same
- * transaction (its stored callback): the billing intent's link to the
- * order, the audit entry, the certificate's lease given back and the
- * new order's lease taken, so that this worker carries the order on at
- * once.  Our lease should have kept everyone else out; if it ran out and
+ * transaction (its stored callback): for a free renewal the plan, the
+ * billing intent and its approval first; the intent's link to the order,
+ * the audit entry, the certificate's lease given back and the new
+ * order's lease taken, so that this worker carries the order on at once.
+ * Our lease should have kept everyone else out; if it ran out and
  * another sweep placed an order too, the newer one steps back.
  */
 struct placed {
 	struct worker			*w;
 	const struct store_cert		*c;
-	const struct store_billing	*b;
+	const struct store_billing	*b;	/* NULL: a free renewal */
+	struct store_billing		*own;	/* its intent, made here */
+	const struct plan_note		*pn;
 	struct cstate			*cs;
+	int				 cs_dirty;	/* cs to be saved */
 	int64_t				 token;		/* the certificate's */
 	int64_t				 ntoken;	/* the new order's */
 };
@@ -408,7 +559,22 @@ placed_cb(void *arg, int64_t nid)
 
 	sw_obj(obj, "certificate", c->id);
 	sw_obj(nobj, "order", nid);
-	if (p->cs->create_fails != 0 || p->cs->backoff != 0) {
+	if (p->b == NULL) {
+		plan_write(w, c, p->pn);
+		if (renew_intent(w, c, &p->own) != RN_ORDER) {
+			/* Declined meanwhile: the order is not used. */
+			ej = sw_error_json("billing declined this cycle");
+			(void)store_order_set_status(w->st, nid,
+			    STORE_ORD_CANCELED, ej, 0, now);
+			free(ej);
+			sw_audit(w, "sweep.renew.order", nobj, AUDIT_FAIL,
+			    "canceled: billing declined the renewal of %s",
+			    obj);
+			goto release;
+		}
+		p->b = p->own;
+	}
+	if (p->cs->create_fails != 0 || p->cs->backoff != 0 || p->cs_dirty) {
 		p->cs->create_fails = 0;
 		p->cs->backoff = 0;
 		state_save(w, c->id, p->cs);
@@ -438,19 +604,22 @@ placed_cb(void *arg, int64_t nid)
 		    w->sw->cfg->lease_seconds, &p->ntoken) != PANEL_OK)
 			p->ntoken = 0;
 	}
+release:
 	if ((pe = store_order_release(w->st, c->order_id, p->token)) !=
 	    PANEL_OK && pe != PANEL_ERR_STALE)
 		sw_dberr(w, "releasing a certificate's lease", pe);
 }
 
 /*
- * Places the renewal order of an approved intent and, when that worked,
- * carries it forward at once under the new order's lease.  The
- * certificate's lease is given back either way.
+ * Places the renewal order of an approved intent b (NULL: a free renewal,
+ * whose plan pn, intent and approval are written with the order) and,
+ * when that worked, carries it forward at once under the new order's
+ * lease.  The certificate's lease is given back either way.
  */
 static void
 renew_order(struct worker *w, const struct store_cert *c, int64_t token,
-    const struct store_billing *b, struct cstate *cs, int emergency)
+    const struct store_billing *b, const struct plan_note *pn,
+    struct cstate *cs, int cs_dirty, int emergency)
 {
 	struct store_order	*old = NULL;
 	struct ops_order_req	 req;
@@ -471,7 +640,9 @@ renew_order(struct worker *w, const struct store_cert *c, int64_t token,
 	p.w = w;
 	p.c = c;
 	p.b = b;
+	p.pn = pn;
 	p.cs = cs;
+	p.cs_dirty = cs_dirty;
 	p.token = token;
 	memset(&req, 0, sizeof(req));
 	req.owner = c->owner;
@@ -506,6 +677,7 @@ renew_order(struct worker *w, const struct store_cert *c, int64_t token,
 	}
 	sw_stat(w->sw, STAT_FAILED);
 	if (store_begin(w->st) == PANEL_OK) {
+		plan_write(w, c, pn);
 		state_save(w, c->id, cs);
 		sw_audit(w, "sweep.renew.order", obj, AUDIT_FAIL, "%s; next "
 		    "attempt after %s", err.msg, panel_time_iso(cs->backoff,
@@ -518,95 +690,9 @@ renew_order(struct worker *w, const struct store_cert *c, int64_t token,
 	} else
 		sw_dberr(w, "recording a failed renewal order", PANEL_ERR_BUSY);
 out:
+	store_billing_free(p.own);
 	ops_err_clear(&err);
 	store_order_free(old);
-}
-
-/* What renew_decide found: the next step, outside its transaction. */
-enum renew_next {
-	RN_DONE = 0,		/* nothing more (lease given back) */
-	RN_MAXTRIES,		/* alert: too many failures (lease held) */
-	RN_ASK,			/* ask the billing hook (lease held) */
-	RN_ORDER		/* approved: place the order (lease held) */
-};
-
-/*
- * The certificate is due: inside the caller's transaction, the checks
- * (failed renewals, backoff) and the billing intent (stored before any
- * hook runs).  Without a billing hook the renewal is free: the approval
- * and its audit entry go into the same transaction.  *b (the caller
- * frees) is the intent.
- */
-static enum renew_next
-renew_decide(struct worker *w, const struct store_cert *c,
-    struct cstate *cs, int emergency, struct store_billing **b)
-{
-	enum panel_err		 pe;
-	char			 obj[64], t[21], *key = NULL, *detail;
-	int64_t			 fails = 0, last = 0, now = time(NULL);
-	int64_t			 cap = emergency ? BACKOFF_URGENT : BACKOFF_CAP;
-
-	*b = NULL;
-	sw_obj(obj, "certificate", c->id);
-	if ((pe = store_renew_failures(w->st, c->id, &fails, &last)) !=
-	    PANEL_OK) {
-		sw_dberr(w, "counting failed renewals", pe);
-		return RN_DONE;
-	}
-	if (fails + cs->create_fails >= (int64_t)w->sw->cfg->max_tries &&
-	    !emergency)
-		return RN_MAXTRIES;
-	if (fails > 0 && now < last + renew_backoff(c->id, fails, cap)) {
-		sw_info(w->sw, "%s: %lld failed renewal(s), backing off until "
-		    "%s", obj, (long long)fails,
-		    panel_time_iso(last + renew_backoff(c->id, fails, cap), t));
-		return RN_DONE;
-	}
-	/* The emergency override shortens our own backoff, never a CA's
-	 * rate-limit time (create_fails stays 0 for those). */
-	if (cs->backoff > now && !(emergency && cs->create_fails > 0 &&
-	    cs->backoff > now + cap)) {
-		sw_info(w->sw, "%s: waiting until %s before the next renewal "
-		    "order", obj, panel_time_iso(cs->backoff, t));
-		return RN_DONE;
-	}
-	/* 1. The intent, stored before the hook runs. */
-	if (panel_random_token("ik_", &key) != PANEL_OK)
-		return RN_DONE;
-	pe = store_billing_intent(w->st, c->id, c->not_after, key, now, b);
-	free(key);
-	if (pe != PANEL_OK) {
-		sw_dberr(w, "storing the billing intent", pe);
-		return RN_DONE;
-	}
-	switch ((*b)->state) {
-	case STORE_BILL_DECLINED:
-		sw_info(w->sw, "%s: billing declined this cycle; no renewal",
-		    obj);
-		return RN_DONE;
-	case STORE_BILL_APPROVED:
-		return RN_ORDER;
-	default:
-		break;
-	}
-	if (w->sw->cfg->billing_hook != NULL)
-		return RN_ASK;
-	/* 2. Free: approved now, in the intent's transaction. */
-	if ((detail = strdup("free: no billing hook configured")) == NULL)
-		return RN_DONE;
-	if ((pe = store_billing_set_state(w->st, (*b)->id,
-	    STORE_BILL_APPROVED, detail, 0, now)) != PANEL_OK) {
-		sw_dberr(w, "recording the billing answer", pe);
-		free(detail);
-		return RN_DONE;
-	}
-	sw_audit(w, "sweep.billing.approved", obj, AUDIT_OK, "key %s, "
-	    "attempt %lld: %s", (*b)->idem_key, (long long)(*b)->tries + 1,
-	    detail);
-	free((*b)->detail);
-	(*b)->detail = detail;
-	(*b)->state = STORE_BILL_APPROVED;
-	return RN_ORDER;
 }
 
 /* Asks the billing hook about intent b and records its answer.  1 when
@@ -687,6 +773,7 @@ renew_process(struct worker *w, const struct store_cert *cand)
 {
 	struct store_cert	*c = NULL;
 	struct store_billing	*b = NULL;
+	struct plan_note	 pn;
 	struct cstate		 cs;
 	enum renew_next		 next = RN_DONE;
 	enum panel_err		 pe;
@@ -694,8 +781,10 @@ renew_process(struct worker *w, const struct store_cert *cand)
 	char			 obj[64], t[21], cond[48];
 	int64_t			 now = time(NULL), token = 0, planned, n = 0;
 	int64_t			 first = 0, fails = 0, last = 0;
-	int			 ari_due, emergency, due, held = 0;
+	int			 ari_due, emergency, due, held = 0, free_ = 0;
+	int			 cs_dirty = 0;
 
+	memset(&pn, 0, sizeof(pn));
 	/* A cheap look first, without the lease. */
 	state_load(w->st, cand->id, &cs);
 	ari_due = cand->ari_id != NULL && cs.ari_next <= now;
@@ -728,7 +817,13 @@ renew_process(struct worker *w, const struct store_cert *cand)
 	    n > 0)
 		goto release;
 	state_load(w->st, c->id, &cs);
-	if (c->ari_id != NULL && cs.ari_next <= now) {
+	if (c->ari_id != NULL && cs.ari_next <= now &&
+	    ops_ari_known(&w->o, c->account_id) == 0) {
+		/* The CA's directory, read before, offers no renewalInfo:
+		 * nothing to ask it.  Saved below, or with the order. */
+		ari_none(w, c, &cs, now);
+		cs_dirty = 1;
+	} else if (c->ari_id != NULL && cs.ari_next <= now) {
 		/* The CA is asked outside the transaction; the lease stays. */
 		if ((pe = store_commit(w->st)) != PANEL_OK) {
 			sw_dberr(w, "taking a certificate's lease", pe);
@@ -742,21 +837,28 @@ renew_process(struct worker *w, const struct store_cert *cand)
 		state_save(w, c->id, &cs);
 	}
 	planned = plan(w->sw, c, &cs, &why);
-	if (c->renew_at != planned) {
-		if ((pe = store_cert_set_renew_at(w->st, c->id, planned,
-		    now)) != PANEL_OK)
-			sw_dberr(w, "planning a renewal", pe);
-		else
-			sw_audit(w, "sweep.renew.plan", obj, AUDIT_OK,
-			    "renewal at %s (%s)", panel_time_iso(planned, t),
-			    why);
-	}
+	pn.write = c->renew_at != planned;
+	pn.at = planned;
+	pn.why = why;
 	now = time(NULL);
 	emergency = now >= emergency_at(c);
 	if (now >= planned || emergency) {
 		sw_info(w->sw, "%s: renewal due (%s%s)", obj, why,
 		    emergency ? ", emergency: close to expiry" : "");
-		next = renew_decide(w, c, &cs, emergency, &b);
+		next = renew_checks(w, c, &cs, emergency);
+		/* A free renewal writes its plan, intent and approval with
+		 * its order: this transaction keeps only the lease.  With a
+		 * billing hook the intent is stored before the hook runs. */
+		free_ = w->sw->cfg->billing_hook == NULL;
+		if (next == RN_ORDER && !free_)
+			next = renew_intent(w, c, &b);
+	}
+	if (!(next == RN_ORDER && free_)) {
+		plan_write(w, c, &pn);
+		pn.write = 0;
+		if (cs_dirty)
+			state_save(w, c->id, &cs);
+		cs_dirty = 0;
 	}
 	if (next != RN_DONE) {
 		/* The lease stays with this worker for what comes next. */
@@ -792,7 +894,7 @@ act:
 		/* FALLTHROUGH */
 	case RN_ORDER:
 		/* 3. Approved: the renewal order, which gives the lease back. */
-		renew_order(w, c, token, b, &cs, emergency);
+		renew_order(w, c, token, b, &pn, &cs, cs_dirty, emergency);
 		held = 0;
 		break;
 	default:

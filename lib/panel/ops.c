@@ -814,6 +814,22 @@ ops_renewal_info(const struct ops *o, int64_t account_id, const char *certid,
 	return pe;
 }
 
+int
+ops_ari_known(const struct ops *o, int64_t account_id)
+{
+	const struct acme_directory	*d;
+	struct ops_acct			 a;
+	int				 rc = -1;
+
+	if (o->cache == NULL ||
+	    ops_acct_open(o, account_id, 0, &a, NULL) != PANEL_OK)
+		return -1;
+	if ((d = acme_directory_get(a.ctx)) != NULL)
+		rc = d->renewal_info != NULL;
+	ops_acct_close(&a);
+	return rc;
+}
+
 enum panel_err
 ops_cert_key(const struct ops *o, int64_t id, int64_t owner, char **pem,
     size_t *len, struct ops_err *err)

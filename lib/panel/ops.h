@@ -219,6 +219,13 @@ int64_t		 ops_renew_at(const struct panel_config *cfg,
 enum panel_err	 ops_renewal_info(const struct ops *o, int64_t account_id,
 		    const char *certid, struct acme_renewal *ren,
 		    int *offered, struct ops_err *err);
+/*
+ * Whether the CA of account account_id offers renewalInfo, as far as the
+ * cache's context already knows without asking: 1 or 0 from a directory
+ * fetched before, -1 when not known (no cache, no directory yet, or the
+ * account cannot be opened).
+ */
+int		 ops_ari_known(const struct ops *o, int64_t account_id);
 
 /* Revokes with the owning account's key and marks the row revoked. */
 enum panel_err	 ops_cert_revoke(const struct ops *o, int64_t id,
