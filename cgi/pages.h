@@ -38,6 +38,7 @@ typedef void	(*page_fn)(struct rq *);
 /* Route flags. */
 #define R_PUBLIC	0x01	/* no sign-in needed */
 #define R_ADMIN		0x02	/* admins only */
+#define R_READ		0x04	/* reads only: one read snapshot */
 
 /*
  * Renders template name with data (reference stolen) as the page, or,

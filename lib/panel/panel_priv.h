@@ -80,6 +80,7 @@ struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[ST__MAX];	/* prepared lazily, kept */
 	int		 depth;		/* transaction nesting */
+	int		 snap;		/* a read snapshot is open */
 	char		 err[256];	/* last SQLite message */
 };
 

@@ -652,11 +652,44 @@ store_errmsg(const struct store *st)
 	return st != NULL ? st->err : "";
 }
 
+/*
+ * A read snapshot: BEGIN DEFERRED, so that a run of reads shares one
+ * read transaction (one lock of the WAL index instead of one per
+ * statement) and sees one state of the database.  A write begun inside
+ * (store_begin) ends the snapshot first and runs on its own, as it would
+ * after reads made one statement at a time.
+ */
+int
+store_read_begin(struct store *st)
+{
+	if (st->depth > 0 || st->snap || !sqlite3_get_autocommit(st->db))
+		return 0;
+	if (st_run(st, ST_BEGIN_READ, NULL, 0) != PANEL_OK)
+		return 0;
+	st->snap = 1;
+	return 1;
+}
+
+void
+store_read_end(struct store *st, int began)
+{
+	if (!began || !st->snap)
+		return;
+	st->snap = 0;
+	if (st->depth == 0 && !sqlite3_get_autocommit(st->db))
+		(void)st_run(st, ST_ROLLBACK, NULL, 0);
+}
+
 enum panel_err
 store_begin(struct store *st)
 {
 	enum panel_err	 err;
 
+	if (st->depth == 0 && st->snap) {
+		st->snap = 0;
+		if (!sqlite3_get_autocommit(st->db))
+			(void)st_run(st, ST_ROLLBACK, NULL, 0);
+	}
 	err = st_simple(st, st->depth == 0 ? ST_BEGIN : ST_SAVEPOINT);
 	if (err == PANEL_OK)
 		st->depth++;

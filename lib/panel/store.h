@@ -154,6 +154,16 @@ enum panel_err	 store_begin(struct store *st);
 enum panel_err	 store_commit(struct store *st);
 /* Rolls back the innermost level; safe to call on an error path. */
 void		 store_rollback(struct store *st);
+/*
+ * A read snapshot for a run of reads, when no transaction is open: one
+ * read transaction instead of one per statement (one lock of the WAL
+ * index; with other connections writing, the page cache reloaded once),
+ * and one state of the database for the whole run.  store_begin inside
+ * it ends it first.  Returns 1 when it began one (end it with
+ * store_read_end(st, 1)), else 0.
+ */
+int		 store_read_begin(struct store *st);
+void		 store_read_end(struct store *st, int began);
 /* The last SQLite error message of st (borrowed, "" when none). */
 const char	*store_errmsg(const struct store *st);
 /* Current PRAGMA user_version, and the newest migration built in. */

@@ -285,21 +285,6 @@ out:
 	return err;
 }
 
-int
-store_read_begin(struct store *st)
-{
-	if (st->depth > 0 || !sqlite3_get_autocommit(st->db))
-		return 0;
-	return st_run(st, ST_BEGIN_READ, NULL, 0) == PANEL_OK;
-}
-
-void
-store_read_end(struct store *st, int began)
-{
-	if (began && st->depth == 0 && !sqlite3_get_autocommit(st->db))
-		(void)st_run(st, ST_ROLLBACK, NULL, 0);
-}
-
 /* ------------------------------------------------------------------ */
 /*
  * The connections of acme-sweep's worker threads (store_sweep_tune).

@@ -78,14 +78,4 @@ enum panel_err	 store_orders_unfinished(struct store *st, int deploy,
  */
 enum panel_err	 store_sweep_tune(struct store *st, int ms);
 
-/*
- * A read snapshot for a run of reads, when no transaction is open: one
- * snapshot instead of one per statement, and, with other connections
- * writing, the page cache reloaded once instead of at each.  Nothing may
- * be written inside.  Returns 1 when it began one (end it with
- * store_read_end(st, 1)), else 0.
- */
-int		 store_read_begin(struct store *st);
-void		 store_read_end(struct store *st, int began);
-
 #endif /* !PANEL_STORE_SWEEP_H */

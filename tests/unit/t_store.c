@@ -1036,6 +1036,35 @@ test_two_connections(struct store *st)
 	ok(store_user_by_name(st2, "erin", &u) == PANEL_ERR_NOTFOUND,
 	    "inner rolled back");
 	ok(store_commit(st) == PANEL_ERR_ARG, "commit without begin: ARG");
+
+	/* A read snapshot: B's reads see one state until it ends, and a
+	 * write begun inside it ends it and sees (and keeps) A's rows. */
+	ok(store_read_begin(st2) == 1, "B: read snapshot begins");
+	ok(store_read_begin(st2) == 0, "not twice");
+	ok(store_user_by_name(st2, "dave", &u) == PANEL_OK, "B reads");
+	store_user_free(u);
+	u = NULL;
+	ok(store_user_add(st, "frank", NULL, PANEL_ROLE_USER, NULL) ==
+	    PANEL_OK, "A writes meanwhile");
+	ok(store_user_by_name(st2, "frank", &u) == PANEL_ERR_NOTFOUND,
+	    "B's snapshot does not see it");
+	ok(store_begin(st2) == PANEL_OK && store_user_by_name(st2, "frank",
+	    &u) == PANEL_OK && store_user_add(st2, "gina", NULL,
+	    PANEL_ROLE_USER, NULL) == PANEL_OK && store_commit(st2) ==
+	    PANEL_OK, "a write inside ends the snapshot, sees A's row, "
+	    "commits");
+	store_user_free(u);
+	u = NULL;
+	store_read_end(st2, 1);
+	ok(store_user_by_name(st, "gina", &u) == PANEL_OK,
+	    "and the write is kept after the snapshot's end");
+	store_user_free(u);
+	u = NULL;
+	ok(store_read_begin(st2) == 1, "B: a second snapshot");
+	store_read_end(st2, 1);
+	ok(store_user_by_name(st2, "frank", &u) == PANEL_OK,
+	    "after its end B reads the newest state");
+	store_user_free(u);
 	store_close(st2);
 }
 
