@@ -134,8 +134,10 @@ audit_list_free(struct audit_list *l)
 
 	if (l == NULL)
 		return;
-	for (i = 0; i < l->n; i++)
+	/* A list's strings are its pool's (audit_query). */
+	for (i = 0; l->pool == NULL && i < l->n; i++)
 		entry_clear(&l->v[i]);
+	pool_free(l->pool);
 	free(l->v);
 	free(l);
 }
@@ -225,9 +227,10 @@ out:
 }
 
 /* AUDIT_COLS: id, at, actor, ip, action, object, result, detail,
- * prev_hash, hash.  NULL columns read as "". */
+ * prev_hash, hash.  NULL columns read as "".  Strings from the pool pp
+ * when not NULL. */
 static int
-entry_row(sqlite3_stmt *s, struct audit_entry *e)
+entry_row(sqlite3_stmt *s, struct audit_entry *e, struct strpool **pp)
 {
 	char	**f[] = { &e->at, &e->actor, &e->ip, &e->action, &e->object,
 	    NULL, &e->detail, &e->prev_hash, &e->hash };
@@ -240,9 +243,10 @@ entry_row(sqlite3_stmt *s, struct audit_entry *e)
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		if (f[i] == NULL)
 			continue;
-		if (col_str(s, (int)i + 1, f[i]) == -1)
+		if (col_strp(s, (int)i + 1, pp, f[i]) == -1)
 			return -1;
-		if (*f[i] == NULL && (*f[i] = strdup("")) == NULL)
+		if (*f[i] == NULL && (*f[i] = pool_strndup(pp, "", 0)) ==
+		    NULL)
 			return -1;
 	}
 	return 0;
@@ -296,7 +300,7 @@ audit_verify(struct store *st, int64_t *bad_id, int64_t *count)
 		batch = 0;
 		while ((r = st_step(st, s, &err)) == 1) {
 			memset(&e, 0, sizeof(e));
-			if (entry_row(s, &e) == -1) {
+			if (entry_row(s, &e, NULL) == -1) {
 				entry_clear(&e);
 				sqlite3_reset(s);
 				err = PANEL_ERR_NOMEM;
@@ -343,7 +347,7 @@ audit_query(struct store *st, const struct audit_filter *f,
 	char			*prefix = NULL;
 	const char		*exact = f->action;
 	unsigned		 limit = f->limit;
-	size_t			 alen;
+	size_t			 alen, cap = 0;
 	int			 r;
 
 	*out = NULL;
@@ -378,13 +382,19 @@ audit_query(struct store *st, const struct audit_filter *f,
 			sqlite3_reset(s);
 			break;
 		}
-		if ((nv = vec_grow(l->v, l->n, sizeof(*nv))) == NULL) {
-			sqlite3_reset(s);
-			err = PANEL_ERR_NOMEM;
-			goto fail;
+		if (l->n == cap) {
+			/* Doubling, not a realloc per row. */
+			cap = cap < 16 ? 16 : cap * 2;
+			if ((nv = reallocarray(l->v, cap, sizeof(*nv))) ==
+			    NULL) {
+				sqlite3_reset(s);
+				err = PANEL_ERR_NOMEM;
+				goto fail;
+			}
+			l->v = nv;
 		}
-		l->v = nv;
-		if (entry_row(s, &l->v[l->n++]) == -1) {
+		memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
+		if (entry_row(s, &l->v[l->n++], &l->pool) == -1) {
 			sqlite3_reset(s);
 			err = PANEL_ERR_NOMEM;
 			goto fail;

@@ -77,6 +77,8 @@ char		*panel_escape_ctl(const char *s, size_t max);
 #define CRYPT_AAD_MAX	64
 
 struct panel_kek;
+/* Strings of a list's rows, freed with the list (store.c). */
+struct strpool;
 
 /*
  * Loads the 32-byte key-encryption key from path, creating it (random,
@@ -411,6 +413,7 @@ struct audit_list {
 	struct audit_entry	*v;
 	size_t			 n;
 	int64_t			 next;	/* pass as before for the next page */
+	struct strpool		*pool;	/* the rows' strings */
 };
 
 /* NULL members are "any".  action ending in '*' matches a prefix.

@@ -139,9 +139,21 @@ enum panel_err	 st_error(struct store *st, int rc);
 int64_t		 st_changes(const struct store *st);
 int64_t		 st_last_id(const struct store *st);
 
-/* Column readers: strdup of a text column (NULL column: *out NULL);
- * 0 or -1 (out of memory). */
+/*
+ * String pools (store.c): the strings of a list's rows cut in order from
+ * a chain of blocks and freed at once (pool_free), instead of one malloc
+ * and free each.  *pp starts NULL.  pool_strndup with pp NULL is
+ * strndup.  NULL when out of memory.
+ */
+void		*pool_alloc(struct strpool **pp, size_t len);
+char		*pool_strndup(struct strpool **pp, const char *s, size_t len);
+void		 pool_free(struct strpool *p);
+
+/* Column readers: a copy of a text column (NULL column: *out NULL),
+ * col_strp's from the pool pp when not NULL; 0 or -1 (out of memory). */
 int		 col_str(sqlite3_stmt *s, int col, char **out);
+int		 col_strp(sqlite3_stmt *s, int col, struct strpool **pp,
+		    char **out);
 int		 col_blob(sqlite3_stmt *s, int col, unsigned char **out,
 		    size_t *len);
 int64_t		 col_int(sqlite3_stmt *s, int col);
@@ -154,23 +166,29 @@ enum acme_keytype col_keytype(sqlite3_stmt *s, int col);
  * json_strv: text "[...]" of strings only.  0 or -1. */
 int		 strv_json(const char *const *v, size_t n, char **out);
 int		 json_strv(const char *text, char ***v, size_t *n);
+/* json_strv with the vector and strings from the pool pp (not NULL). */
+int		 json_strvp(const char *text, struct strpool **pp, char ***v,
+		    size_t *n);
 
 /* Growing arrays for list results: v (n elements of elem bytes) grown
  * to n + 1 with the new element zeroed; the new array, or NULL (v is
  * then untouched). */
 void		*vec_grow(void *v, size_t n, size_t elem);
 /*
- * Steps s to its end, reading each row with row(s, element) into the
+ * Steps s to its end, reading each row with row(s, element, pp) into the
  * array *v of *n elements of elem bytes (grown as needed; new elements
  * zeroed and counted before row() fills them, so the caller's free sees
- * them).  With max > 0 at most max rows are read; *more (may be NULL)
+ * them; pp, passed on to row, is the list's string pool or NULL for
+ * rows freed field by field).  With max > 0 at most max rows are read;
+ * *more (may be NULL)
  * then tells whether another row was there, and s is reset.  Returns
  * PANEL_OK, the step's error or PANEL_ERR_NOMEM (s reset); the rows read
  * so far stay in *v either way, for the caller to free.
  */
 enum panel_err	 st_rows(struct store *st, sqlite3_stmt *s, void **v,
-		    size_t *n, size_t elem, int (*row)(sqlite3_stmt *, void *),
-		    size_t max, int *more);
+		    size_t *n, size_t elem,
+		    int (*row)(sqlite3_stmt *, void *, struct strpool **),
+		    struct strpool **pp, size_t max, int *more);
 
 /* domain.c: one DNS name (no wildcard, no address) normalised into out;
  * 0, or -1 with *why set. */

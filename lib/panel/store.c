@@ -3,6 +3,8 @@
  * the store_*.c files use to prepare, bind and step statements.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -230,8 +232,82 @@ st_last_id(const struct store *st)
 	return sqlite3_last_insert_rowid(st->db);
 }
 
+/*
+ * String pools.  A list page reads 10-50 rows of 5-10 strings each; one
+ * malloc and one free per string cost as much as SQLite's step.  A pool
+ * is a chain of blocks from which strings are cut in order and which is
+ * freed at once with the list.  Blocks are POOL_BLOCK bytes, or one
+ * string's size when larger.
+ */
+#define POOL_BLOCK	8192
+
+struct strpool {
+	struct strpool	*next;
+	size_t		 used;
+	size_t		 size;
+	max_align_t	 data[];
+};
+
+void *
+pool_alloc(struct strpool **pp, size_t len)
+{
+	struct strpool	*p = *pp;
+	size_t		 need, size;
+	void		*r;
+
+	if (len > SIZE_MAX / 2)
+		return NULL;
+	need = (len + sizeof(max_align_t) - 1) &
+	    ~(sizeof(max_align_t) - 1);
+	if (need == 0)
+		need = sizeof(max_align_t);
+	if (p == NULL || p->size - p->used < need) {
+		size = need > POOL_BLOCK ? need : POOL_BLOCK;
+		if ((p = malloc(sizeof(*p) + size)) == NULL)
+			return NULL;
+		p->next = *pp;
+		p->used = 0;
+		p->size = size;
+		*pp = p;
+	}
+	r = (unsigned char *)p->data + p->used;
+	p->used += need;
+	return r;
+}
+
+char *
+pool_strndup(struct strpool **pp, const char *s, size_t len)
+{
+	char	*r;
+
+	if (pp == NULL)
+		return strndup(s, len);
+	if (len == SIZE_MAX || (r = pool_alloc(pp, len + 1)) == NULL)
+		return NULL;
+	memcpy(r, s, len);
+	r[len] = '\0';
+	return r;
+}
+
+void
+pool_free(struct strpool *p)
+{
+	struct strpool	*next;
+
+	for (; p != NULL; p = next) {
+		next = p->next;
+		free(p);
+	}
+}
+
 int
 col_str(sqlite3_stmt *s, int col, char **out)
+{
+	return col_strp(s, col, NULL, out);
+}
+
+int
+col_strp(sqlite3_stmt *s, int col, struct strpool **pp, char **out)
 {
 	const unsigned char	*t;
 
@@ -240,7 +316,9 @@ col_str(sqlite3_stmt *s, int col, char **out)
 		return 0;
 	if ((t = sqlite3_column_text(s, col)) == NULL)
 		return -1;
-	return (*out = strdup((const char *)t)) == NULL ? -1 : 0;
+	*out = pool_strndup(pp, (const char *)t,
+	    (size_t)sqlite3_column_bytes(s, col));
+	return *out == NULL ? -1 : 0;
 }
 
 int
@@ -311,34 +389,40 @@ strv_json(const char *const *v, size_t n, char **out)
  * The common case of json_strv: a compact array of printable-ASCII
  * strings without escapes, as strv_json writes names.  1 when parsed
  * into *v and *n, 0 when text is anything else (jansson then decides),
- * -1 when out of memory.
+ * -1 when out of memory.  With a pool (pp not NULL) the vector and its
+ * strings are cut from it.
  */
 static int
-strv_simple(const char *text, char ***v, size_t *n)
+strv_simple(const char *text, struct strpool **pp, char ***v, size_t *n)
 {
 	const char	*p = text, *q;
-	char	       **r = NULL, **nr;
-	size_t		 k = 0;
+	char	       **r = NULL;
+	size_t		 k = 0, cap = 0;
 
 	while (*p == ' ')
 		p++;
 	if (*p++ != '[')
 		return 0;
+	/* Without escapes every '"' opens or closes a string. */
+	for (q = p; *q != '\0'; q++)
+		if (*q == '"')
+			cap++;
+	cap /= 2;
+	if (cap > 0 && (r = pp != NULL ? pool_alloc(pp, cap * sizeof(*r)) :
+	    calloc(cap, sizeof(*r))) == NULL)
+		return -1;
 	while (*p == ' ')
 		p++;
 	if (*p == ']')
 		goto end;
 	for (;;) {
-		if (*p++ != '"')
+		if (k == cap || *p++ != '"')
 			goto no;
 		for (q = p; *q != '"'; q++)
 			if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e ||
 			    *q == '\\')
 				goto no;
-		if ((nr = reallocarray(r, k + 1, sizeof(*r))) == NULL)
-			goto oom;
-		r = nr;
-		if ((r[k] = strndup(p, (size_t)(q - p))) == NULL)
+		if ((r[k] = pool_strndup(pp, p, (size_t)(q - p))) == NULL)
 			goto oom;
 		k++;
 		for (p = q + 1; *p == ' '; p++)
@@ -359,18 +443,26 @@ end:
 	*n = k;
 	return 1;
 no:
-	panel_strv_free(r, k);
+	if (pp == NULL)
+		panel_strv_free(r, k);
 	return 0;
 oom:
-	panel_strv_free(r, k);
+	if (pp == NULL)
+		panel_strv_free(r, k);
 	return -1;
 }
 
 int
 json_strv(const char *text, char ***v, size_t *n)
 {
+	return json_strvp(text, NULL, v, n);
+}
+
+int
+json_strvp(const char *text, struct strpool **pp, char ***v, size_t *n)
+{
 	json_t	*a, *e;
-	size_t	 i;
+	size_t	 i, na;
 	char   **r = NULL;
 	int	 fast;
 
@@ -378,23 +470,25 @@ json_strv(const char *text, char ***v, size_t *n)
 	*n = 0;
 	if (text == NULL)
 		return 0;
-	if ((fast = strv_simple(text, v, n)) != 0)
+	if ((fast = strv_simple(text, pp, v, n)) != 0)
 		return fast == 1 ? 0 : -1;
 	a = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
 	if (a == NULL || !json_is_array(a))
 		goto bad;
-	if (json_array_size(a) > 0 &&
-	    (r = calloc(json_array_size(a), sizeof(*r))) == NULL)
+	na = json_array_size(a);
+	if (na > 0 && (r = pp != NULL ? pool_alloc(pp, na * sizeof(*r)) :
+	    calloc(na, sizeof(*r))) == NULL)
 		goto bad;
 	json_array_foreach(a, i, e) {
-		if (!json_is_string(e) ||
-		    (r[i] = strdup(json_string_value(e))) == NULL) {
-			panel_strv_free(r, i);
+		if (!json_is_string(e) || (r[i] = pool_strndup(pp,
+		    json_string_value(e), json_string_length(e))) == NULL) {
+			if (pp == NULL)
+				panel_strv_free(r, i);
 			goto bad;
 		}
 	}
 	*v = r;
-	*n = json_array_size(a);
+	*n = na;
 	json_decref(a);
 	return 0;
 bad:
@@ -417,7 +511,8 @@ vec_grow(void *v, size_t n, size_t elem)
 
 enum panel_err
 st_rows(struct store *st, sqlite3_stmt *s, void **v, size_t *n, size_t elem,
-    int (*row)(sqlite3_stmt *, void *), size_t max, int *more)
+    int (*row)(sqlite3_stmt *, void *, struct strpool **),
+    struct strpool **pp, size_t max, int *more)
 {
 	unsigned char	*a = *v, *na;
 	size_t		 cap = *n;
@@ -444,7 +539,7 @@ st_rows(struct store *st, sqlite3_stmt *s, void **v, size_t *n, size_t elem,
 		}
 		memset(a + *n * elem, 0, elem);
 		(*n)++;
-		if (row(s, a + (*n - 1) * elem) == -1)
+		if (row(s, a + (*n - 1) * elem, pp) == -1)
 			goto oom;
 	}
 	return r == -1 ? err : PANEL_OK;

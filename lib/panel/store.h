@@ -418,6 +418,7 @@ struct store_order_list {
 	size_t			 n;
 	int64_t			 total;	/* matching rows, all pages */
 	int64_t			 next;	/* cursor for the next page, 0: end */
+	struct strpool		*pool;	/* the rows' strings */
 };
 
 /* Filter for store_order_list: zero means "any". */
@@ -555,6 +556,7 @@ struct store_cert_list {
 	struct store_cert	*v;
 	size_t			 n;
 	int64_t			 total;
+	struct strpool		*pool;	/* the rows' strings */
 };
 
 /* Inserts c (id, status, replaced_by, revoked_* ignored: a new

@@ -11,9 +11,11 @@
  * updated. */
 
 static int
-account_row(sqlite3_stmt *s, void *arg)
+account_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
 {
 	struct store_account	*a = arg;
+
+	(void)pp;
 
 	a->id = col_int(s, 0);
 	a->owner = col_int(s, 1);
@@ -108,7 +110,7 @@ store_account_get(struct store *st, int64_t id, int64_t owner,
 		return PANEL_ERR_DB;
 	if ((r = st_step(st, s, &err)) != 1)
 		return r == 0 ? PANEL_ERR_NOTFOUND : err;
-	if ((a = calloc(1, sizeof(*a))) == NULL || account_row(s, a) == -1) {
+	if ((a = calloc(1, sizeof(*a))) == NULL || account_row(s, a, NULL) == -1) {
 		sqlite3_reset(s);
 		store_account_free(a);
 		return PANEL_ERR_NOMEM;
@@ -133,7 +135,8 @@ store_account_list(struct store *st, int64_t owner,
 		return PANEL_ERR_DB;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return PANEL_ERR_NOMEM;
-	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), account_row, 0, NULL);
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), account_row, NULL,
+	    0, NULL);
 	l->v = v;
 	if (err != PANEL_OK) {
 		store_account_list_free(l);
@@ -166,8 +169,8 @@ store_account_page(struct store *st, int64_t owner, int64_t before,
 		sqlite3_reset(s);
 		return PANEL_ERR_NOMEM;
 	}
-	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), account_row, limit,
-	    &more);
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), account_row, NULL,
+	    limit, &more);
 	l->v = v;
 	if (err != PANEL_OK) {
 		store_account_list_free(l);

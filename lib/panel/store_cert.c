@@ -22,7 +22,7 @@ clamp_limit(unsigned limit)
  * not_after, domains, chain_pem, key_enc, 10 ari_id, renew_at, status,
  * replaced_by, revoked_reason, 15 revoked_at, created. */
 static int
-cert_row(sqlite3_stmt *s, void *arg)
+cert_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
 {
 	struct store_cert	*c = arg;
 
@@ -41,12 +41,12 @@ cert_row(sqlite3_stmt *s, void *arg)
 	    (int)col_int(s, 14);
 	c->revoked_at = col_int(s, 15);
 	c->created = col_int(s, 16);
-	if (col_str(s, 4, &c->serial) == -1 ||
-	    json_strv((const char *)sqlite3_column_text(s, 7), &c->domains,
-	    &c->ndomains) == -1 ||
-	    col_str(s, 8, &c->chain_pem) == -1 ||
+	/* key_enc is never pooled (it is wiped when freed). */
+	if (col_strp(s, 4, pp, &c->serial) == -1 ||
+	    json_strvp(col_text(s, 7), pp, &c->domains, &c->ndomains) == -1 ||
+	    col_strp(s, 8, pp, &c->chain_pem) == -1 ||
 	    col_blob(s, 9, &c->key_enc, &c->key_enc_len) == -1 ||
-	    col_str(s, 10, &c->ari_id) == -1)
+	    col_strp(s, 10, pp, &c->ari_id) == -1)
 		return -1;
 	return 0;
 }
@@ -77,8 +77,15 @@ store_cert_list_free(struct store_cert_list *l)
 
 	if (l == NULL)
 		return;
-	for (i = 0; i < l->n; i++)
-		cert_clear(&l->v[i]);
+	for (i = 0; i < l->n; i++) {
+		if (l->pool == NULL) {
+			cert_clear(&l->v[i]);
+			continue;
+		}
+		/* The rest is the pool's. */
+		crypt_wipe_free(l->v[i].key_enc, l->v[i].key_enc_len);
+	}
+	pool_free(l->pool);
 	free(l->v);
 	free(l);
 }
@@ -115,7 +122,7 @@ cert_one(struct store *st, sqlite3_stmt *s, struct store_cert **out)
 
 	if ((r = st_step(st, s, &err)) != 1)
 		return r == 0 ? PANEL_ERR_NOTFOUND : err;
-	if ((c = calloc(1, sizeof(*c))) == NULL || cert_row(s, c) == -1) {
+	if ((c = calloc(1, sizeof(*c))) == NULL || cert_row(s, c, NULL) == -1) {
 		sqlite3_reset(s);
 		store_cert_free(c);
 		return PANEL_ERR_NOMEM;
@@ -163,7 +170,8 @@ cert_rows(struct store *st, sqlite3_stmt *s, struct store_cert_list **out)
 		sqlite3_reset(s);
 		return PANEL_ERR_NOMEM;
 	}
-	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), cert_row, 0, NULL);
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), cert_row, &l->pool,
+	    0, NULL);
 	l->v = v;
 	if (err != PANEL_OK) {
 		store_cert_list_free(l);
@@ -426,9 +434,11 @@ store_alert_list_free(struct store_alert_list *l)
 
 /* ALERT_RECENT columns: id, kind, object, cond, detail, sent_at. */
 static int
-alert_row(sqlite3_stmt *s, void *arg)
+alert_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
 {
 	struct store_alert	*a = arg;
+
+	(void)pp;
 
 	a->id = col_int(s, 0);
 	a->sent_at = col_int(s, 5);
@@ -453,7 +463,8 @@ store_alert_recent(struct store *st, unsigned limit,
 		return PANEL_ERR_DB;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return PANEL_ERR_NOMEM;
-	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), alert_row, 0, NULL);
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), alert_row, NULL, 0,
+	    NULL);
 	l->v = v;
 	if (err != PANEL_OK) {
 		store_alert_list_free(l);

@@ -219,7 +219,7 @@ store_order_add_authz(struct store *st, int64_t order_id,
  * updated, certificate id. */
 
 static int
-order_row(sqlite3_stmt *s, void *arg)
+order_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
 {
 	struct store_order	*o = arg;
 
@@ -241,14 +241,15 @@ order_row(sqlite3_stmt *s, void *arg)
 	o->created = col_int(s, 22);
 	o->updated = col_int(s, 23);
 	o->certificate_id = col_int(s, 24);
-	if (col_str(s, 3, &o->order_url) == -1 ||
-	    json_strv(col_text(s, 5), &o->domains, &o->ndomains) == -1 ||
-	    col_str(s, 10, &o->error) == -1 ||
-	    col_str(s, 12, &o->finalize_url) == -1 ||
-	    col_str(s, 13, &o->cert_url) == -1 ||
+	/* key_enc is never pooled (it is wiped when freed). */
+	if (col_strp(s, 3, pp, &o->order_url) == -1 ||
+	    json_strvp(col_text(s, 5), pp, &o->domains, &o->ndomains) == -1 ||
+	    col_strp(s, 10, pp, &o->error) == -1 ||
+	    col_strp(s, 12, pp, &o->finalize_url) == -1 ||
+	    col_strp(s, 13, pp, &o->cert_url) == -1 ||
 	    col_blob(s, 14, &o->key_enc, &o->key_enc_len) == -1 ||
-	    col_str(s, 15, &o->replaces) == -1 ||
-	    col_str(s, 19, &o->lease_owner) == -1)
+	    col_strp(s, 15, pp, &o->replaces) == -1 ||
+	    col_strp(s, 19, pp, &o->lease_owner) == -1)
 		return -1;
 	return 0;
 }
@@ -287,8 +288,15 @@ store_order_list_free(struct store_order_list *l)
 
 	if (l == NULL)
 		return;
-	for (i = 0; i < l->n; i++)
-		order_clear(&l->v[i]);
+	for (i = 0; i < l->n; i++) {
+		if (l->pool == NULL) {
+			order_clear(&l->v[i]);
+			continue;
+		}
+		/* The rest is the pool's. */
+		crypt_wipe_free(l->v[i].key_enc, l->v[i].key_enc_len);
+	}
+	pool_free(l->pool);
 	free(l->v);
 	free(l);
 }
@@ -397,7 +405,7 @@ store_order_get(struct store *st, int64_t id, int64_t owner,
 		return PANEL_ERR_DB;
 	if ((r = st_step(st, s, &err)) != 1)
 		return r == 0 ? PANEL_ERR_NOTFOUND : err;
-	if ((o = calloc(1, sizeof(*o))) == NULL || order_row(s, o) == -1) {
+	if ((o = calloc(1, sizeof(*o))) == NULL || order_row(s, o, NULL) == -1) {
 		sqlite3_reset(s);
 		store_order_free(o);
 		return PANEL_ERR_NOMEM;
@@ -421,8 +429,8 @@ order_rows(struct store *st, sqlite3_stmt *s, unsigned limit,
 	enum panel_err	 err;
 	int		 more;
 
-	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), order_row, limit,
-	    &more);
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), order_row, &l->pool,
+	    limit, &more);
 	l->v = v;
 	if (err == PANEL_OK && more && l->n > 0)
 		l->next = l->v[l->n - 1].id;
@@ -653,9 +661,11 @@ store_event_list_free(struct store_event_list *l)
 
 /* EVT_LIST columns: id, order_id, at, what, detail. */
 static int
-event_row(sqlite3_stmt *s, void *arg)
+event_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
 {
 	struct store_event	*e = arg;
+
+	(void)pp;
 
 	e->id = col_int(s, 0);
 	e->order_id = col_int(s, 1);
@@ -679,7 +689,8 @@ store_event_list(struct store *st, int64_t order_id,
 		return PANEL_ERR_DB;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return PANEL_ERR_NOMEM;
-	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), event_row, 0, NULL);
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), event_row, NULL, 0,
+	    NULL);
 	l->v = v;
 	if (err != PANEL_OK) {
 		store_event_list_free(l);

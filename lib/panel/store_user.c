@@ -9,10 +9,12 @@
 
 /* USER_COLS: id, name, pw_hash, role, disabled, created */
 static int
-user_row(sqlite3_stmt *s, void *arg)
+user_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
 {
 	struct store_user	*u = arg;
 	const char		*role = (const char *)sqlite3_column_text(s, 3);
+
+	(void)pp;
 
 	u->id = col_int(s, 0);
 	if (panel_role_parse(role, &u->role) == -1)
@@ -80,7 +82,7 @@ user_one(struct store *st, sqlite3_stmt *s, struct store_user **out)
 	if ((r = st_step(st, s, &err)) != 1)
 		return r == 0 ? PANEL_ERR_NOTFOUND : err;
 	if ((u = calloc(1, sizeof(*u))) == NULL ||
-	    user_row(s, u) == -1) {
+	    user_row(s, u, NULL) == -1) {
 		sqlite3_reset(s);
 		store_user_free(u);
 		return PANEL_ERR_NOMEM;
@@ -153,7 +155,7 @@ store_user_list(struct store *st, struct store_user_list **out)
 		return PANEL_ERR_DB;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return PANEL_ERR_NOMEM;
-	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), user_row, 0, NULL);
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), user_row, NULL, 0, NULL);
 	l->v = v;
 	if (err != PANEL_OK) {
 		store_user_list_free(l);
@@ -266,9 +268,11 @@ store_session_purge(struct store *st, int64_t now, int64_t *n)
 
 /* TOK_COLS: id, user_id, name, hint, created, last_used, revoked */
 static int
-token_row(sqlite3_stmt *s, void *arg)
+token_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
 {
 	struct store_token	*t = arg;
+
+	(void)pp;
 
 	t->id = col_int(s, 0);
 	t->user_id = col_int(s, 1);
@@ -341,7 +345,7 @@ store_token_by_hash(struct store *st, const char *token_hash,
 		return PANEL_ERR_DB;
 	if ((r = st_step(st, s, &err)) != 1)
 		return r == 0 ? PANEL_ERR_NOTFOUND : err;
-	if ((t = calloc(1, sizeof(*t))) == NULL || token_row(s, t) == -1) {
+	if ((t = calloc(1, sizeof(*t))) == NULL || token_row(s, t, NULL) == -1) {
 		sqlite3_reset(s);
 		store_token_free(t);
 		return PANEL_ERR_NOMEM;
@@ -378,7 +382,7 @@ store_token_list(struct store *st, int64_t user_id,
 		return PANEL_ERR_DB;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return PANEL_ERR_NOMEM;
-	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), token_row, 0, NULL);
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), token_row, NULL, 0, NULL);
 	l->v = v;
 	if (err != PANEL_OK) {
 		store_token_list_free(l);

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include <glob.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1104,6 +1106,66 @@ test_order_counts(struct store *st, int64_t alice)
 	sqlite3_close(db);
 }
 
+/* The string pool of list rows (store.c) and the vectors cut from it. */
+static void
+test_pool(void)
+{
+	struct strpool	*pp = NULL;
+	char		*v[3000], *big, **sv = NULL, **pv = NULL, exp[48];
+	char		 json[64 * 200 + 8];
+	size_t		 i, k, sn = 0, pn = 0, bad = 0, misaligned = 0;
+	int		 r1, r2;
+
+	for (i = 0; i < 3000; i++) {
+		snprintf(exp, sizeof(exp), "s%zu-%.*s", i, (int)(i % 37),
+		    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopq");
+		v[i] = pool_strndup(&pp, exp, strlen(exp));
+		if (v[i] == NULL)
+			tap_bail("pool_strndup");
+		misaligned += (uintptr_t)v[i] % _Alignof(max_align_t) != 0;
+	}
+	if ((big = pool_alloc(&pp, 20000)) == NULL)
+		tap_bail("pool_alloc");
+	memset(big, 'x', 20000);
+	for (i = 0; i < 3000; i++) {
+		snprintf(exp, sizeof(exp), "s%zu-%.*s", i, (int)(i % 37),
+		    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopq");
+		bad += strcmp(v[i], exp) != 0;
+	}
+	ok(bad == 0 && misaligned == 0, "3,000 strings over many blocks and "
+	    "one larger than a block: intact and aligned");
+	ok(pool_strndup(&pp, "abc", 1) != NULL &&
+	    strcmp(pool_strndup(&pp, "abc", 2), "ab") == 0,
+	    "pool_strndup cuts at len");
+
+	/* The same vectors with and without the pool, both parsers. */
+	k = (size_t)snprintf(json, sizeof(json), "[");
+	for (i = 0; i < 200; i++)
+		k += (size_t)snprintf(json + k, sizeof(json) - k, "%s\"n%zu.%s"
+		    "\"", i > 0 ? "," : "", i, "long-name.example.com");
+	snprintf(json + k, sizeof(json) - k, "]");
+	r1 = json_strv(json, &sv, &sn);
+	r2 = json_strvp(json, &pp, &pv, &pn);
+	for (i = 0, bad = 0; r1 == 0 && r2 == 0 && i < sn && i < pn; i++)
+		bad += strcmp(sv[i], pv[i]) != 0;
+	ok(r1 == 0 && r2 == 0 && sn == 200 && pn == 200 && bad == 0 &&
+	    strcmp(pv[199], "n199.long-name.example.com") == 0,
+	    "200 names (%zu bytes): pooled vector equals the plain one",
+	    strlen(json));
+	panel_strv_free(sv, sn);
+	ok(json_strvp("[\"caf\\u00e9\", \"a\\\"b\"]", &pp, &pv, &pn) ==
+	    0 && pn == 2 && strcmp(pv[0], "caf\xc3\xa9") == 0 &&
+	    strcmp(pv[1], "a\"b") == 0, "escapes go through jansson, pooled");
+	ok(json_strvp("[]", &pp, &pv, &pn) == 0 && pn == 0 && pv == NULL,
+	    "empty array");
+	ok(json_strvp("[\"a\", 1]", &pp, &pv, &pn) == -1 &&
+	    json_strvp("[\"a\"", &pp, &pv, &pn) == -1 &&
+	    json_strvp("[\"a\" \"b\"]", &pp, &pv, &pn) == -1,
+	    "not an array of strings: refused, pooled or not");
+	pool_free(pp);
+	pool_free(NULL);
+}
+
 int
 main(void)
 {
@@ -1118,6 +1180,7 @@ main(void)
 		tap_bail("mkdtemp");
 	snprintf(dbpath, sizeof(dbpath), "%s/acme.db", dir);
 	test_migrations();
+	test_pool();
 	if (store_open(dbpath, &st) != PANEL_OK)
 		tap_bail("store_open");
 	test_users(st, &alice, &bob, &root);
