@@ -47,6 +47,7 @@ EMBED_SQL(panel_sql_0006, "sql/0006_dash.sql");
 EMBED_SQL(panel_sql_0007, "sql/0007_counts.sql");
 EMBED_SQL(panel_sql_0008, "sql/0008_failures.sql");
 EMBED_SQL(panel_sql_0009, "sql/0009_order_counts.sql");
+EMBED_SQL(panel_sql_0010, "sql/0010_expiry_days.sql");
 
 extern const char panel_sql_0001[];
 extern const char panel_sql_0002[];
@@ -57,6 +58,7 @@ extern const char panel_sql_0006[];
 extern const char panel_sql_0007[];
 extern const char panel_sql_0008[];
 extern const char panel_sql_0009[];
+extern const char panel_sql_0010[];
 
 static const char *const migrations[] = {
 	panel_sql_0001,
@@ -68,6 +70,7 @@ static const char *const migrations[] = {
 	panel_sql_0007,
 	panel_sql_0008,
 	panel_sql_0009,
+	panel_sql_0010,
 };
 
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))

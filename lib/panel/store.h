@@ -446,7 +446,8 @@ enum panel_err	 store_order_add_authz(struct store *st, int64_t order_id,
 /* One order with its authorizations and challenges, owner-checked. */
 enum panel_err	 store_order_get(struct store *st, int64_t id,
 		    int64_t owner, struct store_order **out);
-/* A page of orders, newest first, without authorizations or key_enc. */
+/* A page of orders, newest first, as the pages show them: without
+ * authorizations, key_enc, the CA's URLs, replaces or the lease. */
 enum panel_err	 store_order_list(struct store *st,
 		    const struct store_order_filter *f,
 		    struct store_order_list **out);

@@ -22,18 +22,31 @@
 			"o.expires, o.finalize_url, o.cert_url, "
 #define ORD_TAIL	", o.replaces, o.renews, o.retry_at, o.tries, " \
 			"o.lease_owner, o.lease_token, o.lease_until, " \
-			"o.created, o.updated, (SELECT max(c.id) FROM " \
-			"certificates c WHERE c.order_id = o.id)"
+			"o.created, o.updated, " ORD_CERT
+/* The order's certificate: certificates_order is unique, so there is at
+ * most one, and no aggregate is needed to pick it. */
+#define ORD_CERT	"(SELECT c.id FROM certificates c " \
+			"WHERE c.order_id = o.id)"
 #define ORD_COLS	ORD_HEAD "o.key_enc" ORD_TAIL
 #define ORD_LCOLS	ORD_HEAD "NULL" ORD_TAIL
-#define ORD_FAIL_COLS	"o.id, o.owner, o.account_id, o.order_url, " \
+/* The pages' lists (store_order_list): what the pages and the API show,
+ * in ORD_COLS's places; the CA's URLs, replaces and the lease are NULL
+ * (0), which spares SQLite their columns and the store their copies. */
+#define ORD_PCOLS	"o.id, o.owner, o.account_id, NULL, o.status, " \
+			"o.domains, o.key_type, o.challenge_type, o.auto, " \
+			"o.auto_renew, o.error, o.expires, NULL, NULL, " \
+			"NULL, NULL, o.renews, o.retry_at, o.tries, NULL, " \
+			"0, 0, o.created, o.updated, " ORD_CERT
+#define ORD_FAIL_COLS	"o.id, o.owner, o.account_id, NULL, " \
 			"o.status, o.domains, o.key_type, " \
 			"o.challenge_type, o.auto, o.auto_renew, " \
 			"CASE WHEN json_valid(o.error) THEN " \
 			"coalesce(json_extract(o.error, '$.detail'), " \
 			"json_extract(o.error, '$.type'), o.error) " \
 			"ELSE o.error END, " \
-			"o.expires, o.finalize_url, o.cert_url, NULL" ORD_TAIL
+			"o.expires, NULL, NULL, NULL, NULL, o.renews, " \
+			"o.retry_at, o.tries, NULL, 0, 0, o.created, " \
+			"o.updated, " ORD_CERT
 #define ORD_ACTIVE	"('new', 'pending', 'ready', 'processing')"
 #define AUTHZ_COLS	"id, order_id, url, ident_type, identifier, " \
 			"status, expires, wildcard, error"
@@ -70,6 +83,21 @@
 /* A count the triggers of 0006 keep, for owner ?1 (0: everyone). */
 #define DASH_KEPT(what)	"(SELECT coalesce(max(n), 0) FROM dash_counts " \
 			"WHERE owner = ?1 AND what = '" what "')"
+/*
+ * Valid certificates of owner ?1 (0: everyone) expiring in [?4, ?2): the
+ * whole days strictly between ?4's day and ?2's from the counts of 0010,
+ * and certificates counted one by one on the first day (from ?4 to the
+ * end of its day or ?2) and on the last (from the start of ?2's day or
+ * ?4 to ?2) when that is another day.  Days are not_after / 86400.
+ */
+#define EXPIRING_DAYS	"(SELECT coalesce(sum(n), 0) FROM cert_expiry_days " \
+			"WHERE owner = ?1 AND day > ?4 / 86400 " \
+			"AND day < ?2 / 86400)"
+#define EXPIRING_FIRST	"not_after >= ?4 AND " \
+			"not_after < min(?2, (?4 / 86400 + 1) * 86400)"
+#define EXPIRING_LAST	"?2 / 86400 > ?4 / 86400 AND " \
+			"not_after >= max(?4, ?2 / 86400 * 86400) " \
+			"AND not_after < ?2"
 /* ?1 before (id), ?2 actor, ?3 action, ?4 action prefix, ?5 object,
  * ?6 result, ?7 from, ?8 to (at), ?9 limit. */
 #define AUDIT_FILTER	"id < ?1 AND (?2 IS NULL OR actor = ?2) " \
@@ -184,13 +212,13 @@ static const char *const sql[] = {
 	[ST_ORD_GET] = "SELECT " ORD_COLS " FROM orders o "
 	    "WHERE o.id = ?1 AND (?2 = 0 OR o.owner = ?2)",
 	/* Lists share parameters: ?1 owner, ?2 status, ?3 before, ?4 limit. */
-	[ST_ORD_LIST_ALL] = "SELECT " ORD_LCOLS " FROM orders o "
+	[ST_ORD_LIST_ALL] = "SELECT " ORD_PCOLS " FROM orders o "
 	    "WHERE o.id < ?3 ORDER BY o.id DESC LIMIT ?4",
-	[ST_ORD_LIST_OWNER] = "SELECT " ORD_LCOLS " FROM orders o "
+	[ST_ORD_LIST_OWNER] = "SELECT " ORD_PCOLS " FROM orders o "
 	    "WHERE o.owner = ?1 AND o.id < ?3 ORDER BY o.id DESC LIMIT ?4",
-	[ST_ORD_LIST_STATUS] = "SELECT " ORD_LCOLS " FROM orders o "
+	[ST_ORD_LIST_STATUS] = "SELECT " ORD_PCOLS " FROM orders o "
 	    "WHERE o.status = ?2 AND o.id < ?3 ORDER BY o.id DESC LIMIT ?4",
-	[ST_ORD_LIST_OWNER_STATUS] = "SELECT " ORD_LCOLS " FROM orders o "
+	[ST_ORD_LIST_OWNER_STATUS] = "SELECT " ORD_PCOLS " FROM orders o "
 	    "WHERE o.owner = ?1 AND o.status = ?2 AND o.id < ?3 "
 	    "ORDER BY o.id DESC LIMIT ?4",
 	/* Counts: the same ?1 owner, ?2 status where used; kept by the
@@ -318,15 +346,19 @@ static const char *const sql[] = {
 	    "(SELECT count(*) FROM orders WHERE owner = ?1 "
 	    "AND status = 'invalid' AND updated >= ?3), "
 	    DASH_KEPT("certs_valid") ", "
-	    "(SELECT count(*) FROM certificates WHERE owner = ?1 "
-	    "AND status = 'valid' AND not_after >= ?4 AND not_after < ?2)",
+	    EXPIRING_DAYS " + (SELECT count(*) FROM certificates "
+	    "WHERE owner = ?1 AND status = 'valid' AND " EXPIRING_FIRST
+	    ") + (SELECT count(*) FROM certificates WHERE owner = ?1 AND "
+	    "status = 'valid' AND " EXPIRING_LAST ")",
 	[ST_DASH_COUNTS_ALL] = "SELECT " DASH_KEPT("accounts_valid") ", "
 	    DASH_KEPT("orders_active") ", "
 	    "(SELECT count(*) FROM orders WHERE status = 'invalid' "
 	    "AND updated >= ?3), "
 	    DASH_KEPT("certs_valid") ", "
+	    EXPIRING_DAYS " + (SELECT count(*) FROM certificates "
+	    "WHERE status = 'valid' AND " EXPIRING_FIRST ") + "
 	    "(SELECT count(*) FROM certificates WHERE status = 'valid' "
-	    "AND not_after >= ?4 AND not_after < ?2)",
+	    "AND " EXPIRING_LAST ")",
 
 	/* ?1 names (JSON array), ?2 CA directory URL, ?3 since; ?4: rows
 	 * to skip, newest first. */

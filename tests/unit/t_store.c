@@ -27,7 +27,7 @@ static const char *const tables[] = {
 	"users", "sessions", "api_tokens", "login_attempts", "settings",
 	"audit_log", "accounts", "orders", "authorizations", "challenges",
 	"certificates", "order_events", "billing_intents", "alerts",
-	"sweep_runs",
+	"sweep_runs", "dash_counts", "order_counts", "cert_expiry_days",
 };
 
 /* A raw connection for looking behind the store's back. */
@@ -66,8 +66,9 @@ test_migrations(void)
 	size_t		 i;
 
 	ok(store_open(dbpath, &st) == PANEL_OK, "open creates the database");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 9 &&
-	    store_schema_latest() == 9, "user_version is 9 after migrations");
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 10 &&
+	    store_schema_latest() == 10, "user_version is 10 after "
+	    "migrations");
 	ok(stat(dbpath, &sb) == 0 && (sb.st_mode & 077) == 0,
 	    "database file is 0600");
 	for (n = 1; n <= store_schema_latest(); n++) {
@@ -95,14 +96,14 @@ test_migrations(void)
 	store_close(st);
 	st = NULL;
 	ok(store_open(dbpath, &st) == PANEL_OK, "reopen");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 9,
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 10,
 	    "reopening is idempotent");
 	ok(store_durable(st, 1) == PANEL_OK && store_durable(st, 0) ==
 	    PANEL_OK, "synchronous FULL and back");
 	store_close(st);
 
 	db = raw_open(dbpath);
-	is_int(raw_int(db, "PRAGMA user_version"), 9, "raw user_version");
+	is_int(raw_int(db, "PRAGMA user_version"), 10, "raw user_version");
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM "
 		    "sqlite_schema WHERE type = 'table' AND name = '%s'",
@@ -1106,6 +1107,116 @@ test_order_counts(struct store *st, int64_t alice)
 	sqlite3_close(db);
 }
 
+/*
+ * "Expiring within the window" from the per-day counts of 0010 and the
+ * two edge days equals a plain count, for windows of every shape, after
+ * inserts, updates (status, owner, not_after) and deletes.
+ */
+static void
+test_expiry_days(struct store *st, int64_t alice, int64_t bob,
+    int64_t aacc)
+{
+	static const char *const status[] = { "valid", "valid", "revoked",
+	    "replaced" };
+	struct store_counts	 c;
+	sqlite3			*db = NULL;
+	char			 sql[512];
+	const int64_t		 t0 = 1800000000, day = 86400;
+	int64_t			 from, soon, owners[3] = { 0, 0, 0 };
+	long long		 want;
+	unsigned		 seed = 7;
+	int			 i, k, bad = 0, checked = 0, rc = 0;
+
+	owners[1] = alice;
+	owners[2] = bob;
+	if (sqlite3_open(dbpath, &db) != SQLITE_OK)
+		tap_bail("sqlite3_open");
+	sqlite3_busy_timeout(db, 5000);
+	rc |= sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	for (i = 0; i < 400; i++) {
+		seed = seed * 1103515245 + 12345;
+		/* Every 7th on a day's first or last second. */
+		from = t0 + (int64_t)(seed >> 8) % (45 * day) - 5 * day;
+		if (i % 7 == 0)
+			from = from / day * day + (i % 2 ? day - 1 : 0);
+		snprintf(sql, sizeof(sql), "INSERT INTO certificates (owner, "
+		    "account_id, serial, not_before, not_after, domains, "
+		    "chain_pem, status, created, updated) VALUES (%lld, %lld, "
+		    "'e%d', 0, %lld, '[\"x.example\"]', 'pem', '%s', 0, 0)",
+		    (long long)(i % 3 ? alice : bob), (long long)aacc, i,
+		    (long long)from, status[(seed >> 4) % 4]);
+		rc |= sqlite3_exec(db, sql, NULL, NULL, NULL);
+	}
+	/* Moves between days, owners and statuses; some leave. */
+	rc |= sqlite3_exec(db, "UPDATE certificates SET not_after = "
+	    "not_after + 86400 * (id % 5) - 3600 WHERE serial LIKE 'e%' "
+	    "AND id % 4 = 0; UPDATE certificates SET status = 'revoked' "
+	    "WHERE serial LIKE 'e%' AND id % 9 = 1; UPDATE certificates "
+	    "SET status = 'valid' WHERE serial LIKE 'e%' AND id % 11 = 2; "
+	    "DELETE FROM certificates WHERE serial LIKE 'e%' AND "
+	    "id % 13 = 3", NULL, NULL, NULL);
+	snprintf(sql, sizeof(sql), "UPDATE certificates SET owner = CASE "
+	    "owner WHEN %lld THEN %lld ELSE %lld END WHERE serial LIKE 'e%%' "
+	    "AND id %% 6 = 5", (long long)alice, (long long)bob,
+	    (long long)alice);
+	rc |= sqlite3_exec(db, sql, NULL, NULL, NULL);
+	rc |= sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	ok(rc == SQLITE_OK, "400 certificates written, moved and deleted "
+	    "behind the store's back");
+	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, "
+	    "not_after / 86400, count(*) FROM certificates WHERE status = "
+	    "'valid' GROUP BY 1, 2 UNION ALL SELECT 0, not_after / 86400, "
+	    "count(*) FROM certificates WHERE status = 'valid' GROUP BY 2 "
+	    "EXCEPT SELECT owner, day, n FROM cert_expiry_days WHERE n > 0)"),
+	    0, "the triggers keep every owner's count per day");
+	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, day, n FROM "
+	    "cert_expiry_days WHERE n > 0 EXCEPT SELECT owner, not_after / "
+	    "86400, count(*) FROM certificates WHERE status = 'valid' "
+	    "GROUP BY 1, 2 EXCEPT SELECT 0, not_after / 86400, count(*) "
+	    "FROM certificates WHERE status = 'valid' GROUP BY 2)"), 0,
+	    "and nothing else");
+	for (i = 0; i < 600; i++) {
+		seed = seed * 1103515245 + 12345;
+		from = t0 + (int64_t)(seed >> 8) % (50 * day) - 8 * day;
+		seed = seed * 1103515245 + 12345;
+		/* Same day, a day's edges, 30 days, anything up to 40. */
+		switch (i % 5) {
+		case 0:
+			soon = from + (int64_t)(seed >> 8) % (day / 2);
+			break;
+		case 1:
+			from = from / day * day;
+			soon = from + 30 * day;
+			break;
+		case 2:
+			soon = (from / day + 1) * day;
+			break;
+		case 3:
+			soon = from + 30 * day;
+			break;
+		default:
+			soon = from + (int64_t)(seed >> 8) % (40 * day);
+			break;
+		}
+		for (k = 0; k < 3; k++) {
+			snprintf(sql, sizeof(sql), "SELECT count(*) FROM "
+			    "certificates WHERE status = 'valid' AND "
+			    "not_after >= %lld AND not_after < %lld%s%lld",
+			    (long long)from, (long long)soon,
+			    k ? " AND owner = " : " AND 0 = ",
+			    (long long)owners[k]);
+			want = raw_int(db, sql);
+			if (store_dashboard_counts_from(st, owners[k], from,
+			    soon, 0, &c) != PANEL_OK || c.certs_expiring != want)
+				bad++;
+			checked++;
+		}
+	}
+	ok(bad == 0, "expiring counts equal plain counts in %d windows "
+	    "(%d differ)", checked, bad);
+	sqlite3_close(db);
+}
+
 /* The string pool of list rows (store.c) and the vectors cut from it. */
 static void
 test_pool(void)
@@ -1188,6 +1299,7 @@ main(void)
 	test_accounts(st, alice, bob, &aacc, &bacc);
 	test_orders(st, alice, bob, aacc, bacc, &oid);
 	test_certs(st, alice, bob, aacc, oid);
+	test_expiry_days(st, alice, bob, aacc);
 	test_two_connections(st);
 	test_order_counts(st, alice);
 	test_guard();
