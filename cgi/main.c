@@ -91,6 +91,8 @@ route_match(const char *pat, const char *path, long *id, const char **tail)
 	return *path == '\0' || (path[0] == '/' && path[1] == '\0');
 }
 
+static void	guarded(struct rq *, const struct route *, enum method);
+
 /* Routes one request; fills rq->resp. */
 static void
 dispatch(struct rq *rq)
@@ -133,6 +135,21 @@ dispatch(struct rq *rq)
 			rt->fn(rq);
 		return;
 	}
+	/* A list page reads from one snapshot, sign-in included: its counts
+	 * and rows agree, and SQLite locks the WAL index once instead of per
+	 * statement.  A write on the way (a token's last use, a denial's
+	 * audit row) ends the snapshot first (store.c). */
+	snap = (rt->flags & R_READ) ? store_read_begin(rq->pn->st) : 0;
+	guarded(rq, rt, m);
+	store_read_end(rq->pn->st, snap);
+}
+
+/* The checks of a route that needs a signed-in user, then its page. */
+static void
+guarded(struct rq *rq, const struct route *rt, enum method m)
+{
+	struct req	*r = rq->req;
+
 	if (!session_require(rq))
 		return;		/* sign-in page, 401, 403 written */
 	if (r->body_too_big) {
@@ -158,11 +175,7 @@ dispatch(struct rq *rq)
 		page_error(rq, 403, "forbidden", "Administrators only.", NULL);
 		return;
 	}
-	/* A list page reads from one snapshot: its counts and rows agree,
-	 * and SQLite locks the WAL index once instead of per statement. */
-	snap = (rt->flags & R_READ) ? store_read_begin(rq->pn->st) : 0;
 	rt->fn(rq);
-	store_read_end(rq->pn->st, snap);
 }
 
 /* FastCGI adapters. ------------------------------------------------- */

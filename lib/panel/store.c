@@ -166,11 +166,36 @@ st_bind(struct store *st, sqlite3_stmt *s, const struct sparm *p, size_t n)
 	return 0;
 }
 
+/*
+ * A write outside store_begin while a read snapshot is open: the
+ * snapshot ends first, so that the write runs on its own as it would
+ * after reads made one statement at a time (inside a read transaction it
+ * would fail with SQLITE_BUSY_SNAPSHOT whenever another connection had
+ * written since).  Not while another statement is still stepping: its
+ * rows would be lost; the write then upgrades the read as before.
+ */
+static void
+snap_end(struct store *st, sqlite3_stmt *w)
+{
+	sqlite3_stmt	*s = NULL;
+
+	if (st->depth > 0)
+		return;
+	while ((s = sqlite3_next_stmt(st->db, s)) != NULL)
+		if (s != w && sqlite3_stmt_busy(s))
+			return;
+	st->snap = 0;
+	if (!sqlite3_get_autocommit(st->db))
+		(void)st_run(st, ST_ROLLBACK, NULL, 0);
+}
+
 int
 st_step(struct store *st, sqlite3_stmt *s, enum panel_err *err)
 {
 	int	 rc;
 
+	if (st->snap && !sqlite3_stmt_readonly(s))
+		snap_end(st, s);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		return 1;

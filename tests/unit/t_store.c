@@ -1063,6 +1063,25 @@ test_two_connections(struct store *st)
 	    "and the write is kept after the snapshot's end");
 	store_user_free(u);
 	u = NULL;
+	/* A write of one statement (no store_begin) inside a snapshot that
+	 * another connection has written past: it still goes through. */
+	ok(store_read_begin(st2) == 1 && store_user_by_name(st2, "gina", &u)
+	    == PANEL_OK, "B: snapshot, read");
+	store_user_free(u);
+	u = NULL;
+	ok(store_user_add(st, "hank", NULL, PANEL_ROLE_USER, NULL) ==
+	    PANEL_OK, "A writes after B's snapshot began");
+	ok(store_user_add(st2, "ivy", NULL, PANEL_ROLE_USER, NULL) ==
+	    PANEL_OK, "B's single write ends the snapshot and is not "
+	    "refused as stale");
+	ok(store_user_by_name(st2, "hank", &u) == PANEL_OK,
+	    "B then reads A's row");
+	store_user_free(u);
+	u = NULL;
+	store_read_end(st2, 1);
+	ok(store_user_by_name(st, "ivy", &u) == PANEL_OK, "B's row is kept");
+	store_user_free(u);
+	u = NULL;
 	ok(store_read_begin(st2) == 1, "B: a second snapshot");
 	store_read_end(st2, 1);
 	ok(store_user_by_name(st2, "frank", &u) == PANEL_OK,
