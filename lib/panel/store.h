@@ -604,9 +604,9 @@ struct store_counts {
 
 enum panel_err	 store_dashboard_counts(struct store *st, int64_t owner,
 		    int64_t soon, int64_t since, struct store_counts *out);
-/* The same, certs_expiring counting only those not expired before from
- * (the dashboard: from = now, so that dead certificates are not
- * "expiring"). */
+/* The same, certs_valid and certs_expiring counting only those not
+ * expired before from (the dashboard: from = now, so that dead
+ * certificates are neither "valid" nor "expiring"). */
 enum panel_err	 store_dashboard_counts_from(struct store *st,
 		    int64_t owner, int64_t from, int64_t soon, int64_t since,
 		    struct store_counts *out);

@@ -98,6 +98,12 @@
 #define EXPIRING_LAST	"?2 / 86400 > ?4 / 86400 AND " \
 			"not_after >= max(?4, ?2 / 86400 * 86400) " \
 			"AND not_after < ?2"
+/* Valid certificates of owner ?1 not expired before ?4: the days after
+ * ?4's from 0010, and ?4's own day one by one. */
+#define VALID_DAYS	"(SELECT coalesce(sum(n), 0) FROM cert_expiry_days " \
+			"WHERE owner = ?1 AND day > ?4 / 86400)"
+#define VALID_FIRST	"not_after >= ?4 AND " \
+			"not_after < (?4 / 86400 + 1) * 86400"
 /* ?1 before (id), ?2 actor, ?3 action, ?4 action prefix, ?5 object,
  * ?6 result, ?7 from, ?8 to (at), ?9 limit. */
 #define AUDIT_FILTER	"id < ?1 AND (?2 IS NULL OR actor = ?2) " \
@@ -345,7 +351,8 @@ static const char *const sql[] = {
 	    DASH_KEPT("orders_active") ", "
 	    "(SELECT count(*) FROM orders WHERE owner = ?1 "
 	    "AND status = 'invalid' AND updated >= ?3), "
-	    DASH_KEPT("certs_valid") ", "
+	    VALID_DAYS " + (SELECT count(*) FROM certificates WHERE "
+	    "owner = ?1 AND status = 'valid' AND " VALID_FIRST "), "
 	    EXPIRING_DAYS " + (SELECT count(*) FROM certificates "
 	    "WHERE owner = ?1 AND status = 'valid' AND " EXPIRING_FIRST
 	    ") + (SELECT count(*) FROM certificates WHERE owner = ?1 AND "
@@ -354,7 +361,8 @@ static const char *const sql[] = {
 	    DASH_KEPT("orders_active") ", "
 	    "(SELECT count(*) FROM orders WHERE status = 'invalid' "
 	    "AND updated >= ?3), "
-	    DASH_KEPT("certs_valid") ", "
+	    VALID_DAYS " + (SELECT count(*) FROM certificates WHERE "
+	    "status = 'valid' AND " VALID_FIRST "), "
 	    EXPIRING_DAYS " + (SELECT count(*) FROM certificates "
 	    "WHERE status = 'valid' AND " EXPIRING_FIRST ") + "
 	    "(SELECT count(*) FROM certificates WHERE status = 'valid' "

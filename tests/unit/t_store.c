@@ -585,11 +585,13 @@ test_certs(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
 	    "expiring from a time on, for the dashboard: not the dead one");
 	store_cert_list_free(l);
 	ok(store_dashboard_counts(st, alice, 10000, 0, &n) == PANEL_OK &&
-	    n.certs_expiring == 2 && store_dashboard_counts_from(st, alice,
-	    6000, 10000, 0, &n) == PANEL_OK && n.certs_expiring == 1 &&
+	    n.certs_expiring == 2 && n.certs_valid == 2 &&
+	    store_dashboard_counts_from(st, alice, 6000, 10000, 0, &n) ==
+	    PANEL_OK && n.certs_expiring == 1 && n.certs_valid == 1 &&
 	    store_dashboard_counts_from(st, 0, 6000, 10000, 0, &n) ==
-	    PANEL_OK && n.certs_expiring == 1,
-	    "counts: expiring from a time on leaves the dead one out");
+	    PANEL_OK && n.certs_expiring == 1 && n.certs_valid == 1,
+	    "counts: valid and expiring from a time on leave the dead one "
+	    "out");
 	ok(store_cert_get(st, id1, bob, &g) == PANEL_ERR_NOTFOUND,
 	    "bob cannot get alice's certificate");
 	ok(store_cert_get(st, id1, alice, &g) == PANEL_OK &&
@@ -1225,13 +1227,20 @@ test_expiry_days(struct store *st, int64_t alice, int64_t bob,
 			    k ? " AND owner = " : " AND 0 = ",
 			    (long long)owners[k]);
 			want = raw_int(db, sql);
+			snprintf(sql, sizeof(sql), "SELECT count(*) FROM "
+			    "certificates WHERE status = 'valid' AND "
+			    "not_after >= %lld%s%lld", (long long)from,
+			    k ? " AND owner = " : " AND 0 = ",
+			    (long long)owners[k]);
 			if (store_dashboard_counts_from(st, owners[k], from,
-			    soon, 0, &c) != PANEL_OK || c.certs_expiring != want)
+			    soon, 0, &c) != PANEL_OK || c.certs_expiring != want
+			    || c.certs_valid != raw_int(db, sql))
 				bad++;
 			checked++;
 		}
 	}
-	ok(bad == 0, "expiring counts equal plain counts in %d windows "
+	ok(bad == 0, "valid and expiring counts equal plain counts in %d "
+	    "windows "
 	    "(%d differ)", checked, bad);
 	sqlite3_close(db);
 }
