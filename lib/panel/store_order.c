@@ -451,6 +451,9 @@ store_order_list(struct store *st, const struct store_order_filter *f,
 {
 	static const enum stmt	 lists[] = { ST_ORD_LIST_ALL,
 	    ST_ORD_LIST_OWNER, ST_ORD_LIST_STATUS, ST_ORD_LIST_OWNER_STATUS };
+	static const enum stmt	 briefs[] = { ST_ORD_BRIEF_ALL,
+	    ST_ORD_BRIEF_OWNER, ST_ORD_BRIEF_STATUS,
+	    ST_ORD_BRIEF_OWNER_STATUS };
 	static const enum stmt	 counts[] = { ST_ORD_COUNT_ALL,
 	    ST_ORD_COUNT_OWNER, ST_ORD_COUNT_STATUS,
 	    ST_ORD_COUNT_OWNER_STATUS };
@@ -482,7 +485,7 @@ store_order_list(struct store *st, const struct store_order_filter *f,
 	}
 	if (!f->no_total && (err = st_count(st, s, &l->total)) != PANEL_OK)
 		goto fail;
-	if ((s = st_prep(st, lists[k])) == NULL ||
+	if ((s = st_prep(st, f->brief ? briefs[k] : lists[k])) == NULL ||
 	    BIND(st, s, P_I(f->owner), P_T(status),
 	    P_I(f->before > 0 ? f->before : INT64_MAX),
 	    P_I((int64_t)limit + 1)) == -1) {

@@ -37,6 +37,12 @@
 			"o.auto_renew, o.error, o.expires, NULL, NULL, " \
 			"NULL, NULL, o.renews, o.retry_at, o.tries, NULL, " \
 			"0, 0, o.created, o.updated, " ORD_CERT
+/* Briefer still, for the HTML lists: no error, key type or certificate. */
+#define ORD_BCOLS	"o.id, o.owner, o.account_id, NULL, o.status, " \
+			"o.domains, NULL, o.challenge_type, o.auto, " \
+			"o.auto_renew, NULL, o.expires, NULL, NULL, " \
+			"NULL, NULL, o.renews, o.retry_at, o.tries, NULL, " \
+			"0, 0, o.created, o.updated, 0"
 #define ORD_FAIL_COLS	"o.id, o.owner, o.account_id, NULL, " \
 			"o.status, o.domains, o.key_type, " \
 			"o.challenge_type, o.auto, o.auto_renew, " \
@@ -225,6 +231,15 @@ static const char *const sql[] = {
 	[ST_ORD_LIST_STATUS] = "SELECT " ORD_PCOLS " FROM orders o "
 	    "WHERE o.status = ?2 AND o.id < ?3 ORDER BY o.id DESC LIMIT ?4",
 	[ST_ORD_LIST_OWNER_STATUS] = "SELECT " ORD_PCOLS " FROM orders o "
+	    "WHERE o.owner = ?1 AND o.status = ?2 AND o.id < ?3 "
+	    "ORDER BY o.id DESC LIMIT ?4",
+	[ST_ORD_BRIEF_ALL] = "SELECT " ORD_BCOLS " FROM orders o "
+	    "WHERE o.id < ?3 ORDER BY o.id DESC LIMIT ?4",
+	[ST_ORD_BRIEF_OWNER] = "SELECT " ORD_BCOLS " FROM orders o "
+	    "WHERE o.owner = ?1 AND o.id < ?3 ORDER BY o.id DESC LIMIT ?4",
+	[ST_ORD_BRIEF_STATUS] = "SELECT " ORD_BCOLS " FROM orders o "
+	    "WHERE o.status = ?2 AND o.id < ?3 ORDER BY o.id DESC LIMIT ?4",
+	[ST_ORD_BRIEF_OWNER_STATUS] = "SELECT " ORD_BCOLS " FROM orders o "
 	    "WHERE o.owner = ?1 AND o.status = ?2 AND o.id < ?3 "
 	    "ORDER BY o.id DESC LIMIT ?4",
 	/* Counts: the same ?1 owner, ?2 status where used; kept by the

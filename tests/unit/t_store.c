@@ -494,6 +494,41 @@ test_orders(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
 	    "status + owner filter");
 	store_order_list_free(l);
 
+	/* The HTML lists' brief rows: the same orders and what they show,
+	 * in each of the four statements. */
+	for (i = 0, dup = 0; i < 4; i++) {
+		struct store_order_list	*b = NULL;
+		size_t			 j;
+
+		memset(&f, 0, sizeof(f));
+		f.owner = i & 1 ? alice : 0;
+		f.has_status = (i & 2) != 0;
+		f.status = STORE_ORD_PENDING;
+		if (store_order_list(st, &f, &l) != PANEL_OK)
+			l = NULL;
+		f.brief = 1;
+		if (store_order_list(st, &f, &b) != PANEL_OK)
+			b = NULL;
+		if (l == NULL || b == NULL || l->n != b->n || l->n == 0 ||
+		    l->total != b->total)
+			dup++;
+		for (j = 0; l != NULL && b != NULL && j < l->n && j < b->n;
+		    j++)
+			if (l->v[j].id != b->v[j].id ||
+			    l->v[j].status != b->v[j].status ||
+			    l->v[j].updated != b->v[j].updated ||
+			    l->v[j].ndomains != b->v[j].ndomains ||
+			    strcmp(l->v[j].domains[0], b->v[j].domains[0]) ||
+			    l->v[j].challenge_type != b->v[j].challenge_type ||
+			    l->v[j].autom != b->v[j].autom ||
+			    b->v[j].error != NULL || b->v[j].certificate_id)
+				dup++;
+		store_order_list_free(l);
+		store_order_list_free(b);
+	}
+	ok(dup == 0, "brief lists: the same orders, names, status, "
+	    "challenge, auto and time, without error or certificate");
+
 	/* Retries, leases and fencing. */
 	id = *oid + 1;
 	ok(store_order_retry(st, id, 900, "{\"detail\":\"x\"}", 0, 400) ==
