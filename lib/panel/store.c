@@ -340,10 +340,9 @@ col_strp(sqlite3_stmt *s, int col, struct strpool **pp, char **out)
 	const unsigned char	*t;
 
 	*out = NULL;
-	if (sqlite3_column_type(s, col) == SQLITE_NULL)
-		return 0;
+	/* NULL text is a NULL column, or no memory to convert it. */
 	if ((t = sqlite3_column_text(s, col)) == NULL)
-		return -1;
+		return sqlite3_column_type(s, col) == SQLITE_NULL ? 0 : -1;
 	*out = pool_strndup(pp, (const char *)t,
 	    (size_t)sqlite3_column_bytes(s, col));
 	return *out == NULL ? -1 : 0;
