@@ -205,32 +205,68 @@ send_csv(struct rq *rq, const struct audit_list *l, const char *query)
 	page_audit(rq, "audit.export", "audit_log", "ok", detail);
 }
 
+/* The fields of the page's table. */
+enum entry_field {
+	EF_ID,
+	EF_AT,
+	EF_ACTOR,
+	EF_IP,
+	EF_ACTION,
+	EF_OBJECT,
+	EF_RESULT,
+	EF_DETAIL,
+	EF__MAX
+};
+
+static const char *const entry_fields[] = {
+	[EF_ID] = "id",
+	[EF_AT] = "at",
+	[EF_ACTOR] = "actor",
+	[EF_IP] = "ip",
+	[EF_ACTION] = "action",
+	[EF_OBJECT] = "object",
+	[EF_RESULT] = "result",
+	[EF_DETAIL] = "detail",
+};
+_Static_assert(sizeof(entry_fields) / sizeof(entry_fields[0]) == EF__MAX,
+    "entry_fields");
+
 /* A row of the page's table (tmpl_rows.get); ctx: struct audit_entry[]. */
 static int
-entry_row(const void *ctx, size_t i, const char *f, struct tmpl_val *v)
+entry_row(const void *ctx, size_t i, size_t f, struct tmpl_val *v)
 {
 	const struct audit_entry	*e = (const struct audit_entry *)ctx + i;
 
 	v->type = TV_STR;
-	if (strcmp(f, "id") == 0) {
+	switch ((enum entry_field)f) {
+	case EF_ID:
 		v->type = TV_INT;
 		v->i = e->id;
-	} else if (strcmp(f, "at") == 0)
+		break;
+	case EF_AT:
 		v->s = e->at;
-	else if (strcmp(f, "actor") == 0)
+		break;
+	case EF_ACTOR:
 		v->s = e->actor;
-	else if (strcmp(f, "ip") == 0)
+		break;
+	case EF_IP:
 		v->s = e->ip;
-	else if (strcmp(f, "action") == 0)
+		break;
+	case EF_ACTION:
 		v->s = e->action;
-	else if (strcmp(f, "object") == 0)
+		break;
+	case EF_OBJECT:
 		v->s = e->object;
-	else if (strcmp(f, "result") == 0)
+		break;
+	case EF_RESULT:
 		v->s = audit_result_name(e->result);
-	else if (strcmp(f, "detail") == 0)
+		break;
+	case EF_DETAIL:
 		v->s = e->detail;
-	else
+		break;
+	default:
 		return -1;
+	}
 	return 0;
 }
 
@@ -287,10 +323,8 @@ audit_list(struct rq *rq)
 		    json_integer(l->next) : json_null()));
 		goto out;
 	}
-	rows.name = "entries";
-	rows.n = l->n;
-	rows.get = entry_row;
-	rows.ctx = l->v;
+	rows = (struct tmpl_rows){ "entries", l->n, entry_fields, EF__MAX,
+	    entry_row, l->v };
 	d = json_pack("{s:o}", "next", l->next > 0 ? json_integer(l->next) :
 	    json_null());
 	if (d == NULL) {

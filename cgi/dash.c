@@ -165,31 +165,88 @@ struct dash_rows {
 	int64_t				 now;
 };
 
+/*
+ * The fields of the order lists (recent; failures add error) and of the
+ * expiring certificates.
+ */
+enum ord_field {
+	ORD_ID,
+	ORD_STATUS,
+	ORD_DOMAINS_TEXT,
+	ORD_CREATED,
+	ORD_UPDATED,
+	ORD_ERROR,		/* failures only: recent's table stops here */
+	ORD__MAX
+};
+
+static const char *const ord_fields[] = {
+	[ORD_ID] = "id",
+	[ORD_STATUS] = "status",
+	[ORD_DOMAINS_TEXT] = "domains_text",
+	[ORD_CREATED] = "created",
+	[ORD_UPDATED] = "updated",
+	[ORD_ERROR] = "error",
+};
+_Static_assert(sizeof(ord_fields) / sizeof(ord_fields[0]) == ORD__MAX,
+    "ord_fields");
+
+enum exp_field {
+	EXP_ID,
+	EXP_ORDER_ID,
+	EXP_NOT_AFTER,
+	EXP_DAYS_LEFT,
+	EXP_URGENT,
+	EXP_SERIAL,
+	EXP_DOMAINS_TEXT,
+	EXP__MAX
+};
+
+static const char *const exp_fields[] = {
+	[EXP_ID] = "id",
+	[EXP_ORDER_ID] = "order_id",
+	[EXP_NOT_AFTER] = "not_after",
+	[EXP_DAYS_LEFT] = "days_left",
+	[EXP_URGENT] = "urgent",
+	[EXP_SERIAL] = "serial",
+	[EXP_DOMAINS_TEXT] = "domains_text",
+};
+_Static_assert(sizeof(exp_fields) / sizeof(exp_fields[0]) == EXP__MAX,
+    "exp_fields");
+
 /* Fields common to the order lists (recent, failures). */
 static int
-order_row(const struct store_order *o, const char *f, struct tmpl_val *v)
+order_row(const struct store_order *o, size_t f, struct tmpl_val *v)
 {
-	if (strcmp(f, "id") == 0) {
+	switch ((enum ord_field)f) {
+	case ORD_ID:
 		v->type = TV_INT;
 		v->i = o->id;
-	} else if (strcmp(f, "status") == 0) {
+		break;
+	case ORD_STATUS:
 		v->type = TV_STR;
 		v->s = store_ord_status_name(o->status);
-	} else if (strcmp(f, "domains_text") == 0) {
+		break;
+	case ORD_DOMAINS_TEXT:
 		v->type = TV_STRV;
 		v->v = o->domains;
 		v->nv = o->ndomains;
-	} else if (strcmp(f, "updated") == 0 || strcmp(f, "created") == 0) {
+		break;
+	case ORD_CREATED:
 		v->type = TV_STR;
-		v->s = panel_time_iso((time_t)(f[0] == 'u' ? o->updated :
-		    o->created), v->buf);
-	} else
+		v->s = panel_time_iso((time_t)o->created, v->buf);
+		break;
+	case ORD_UPDATED:
+		v->type = TV_STR;
+		v->s = panel_time_iso((time_t)o->updated, v->buf);
+		break;
+	default:
 		return -1;
+	}
 	return 0;
 }
 
 static int
-recent_row(const void *ctx, size_t i, const char *f, struct tmpl_val *v)
+recent_row(const void *ctx, size_t i, size_t f, struct tmpl_val *v)
 {
 	const struct dash_rows	*d = ctx;
 
@@ -197,11 +254,11 @@ recent_row(const void *ctx, size_t i, const char *f, struct tmpl_val *v)
 }
 
 static int
-fail_row(const void *ctx, size_t i, const char *f, struct tmpl_val *v)
+fail_row(const void *ctx, size_t i, size_t f, struct tmpl_val *v)
 {
 	const struct dash_rows	*d = ctx;
 
-	if (strcmp(f, "error") == 0) {
+	if (f == ORD_ERROR) {
 		v->type = TV_STR;
 		v->s = d->errors != NULL ? d->errors[i] : NULL;
 		return 0;
@@ -210,31 +267,44 @@ fail_row(const void *ctx, size_t i, const char *f, struct tmpl_val *v)
 }
 
 static int
-expiring_row(const void *ctx, size_t i, const char *f, struct tmpl_val *v)
+expiring_row(const void *ctx, size_t i, size_t f, struct tmpl_val *v)
 {
 	const struct dash_rows	*d = ctx;
 	const struct store_cert	*c = &d->exp->v[i];
 
-	if (strcmp(f, "days_left") == 0 || strcmp(f, "urgent") == 0) {
-		v->i = days_left(c->not_after, d->now);
-		v->type = f[0] == 'd' ? TV_INT : TV_BOOL;
-		if (v->type == TV_BOOL)
-			v->i = v->i < URGENT_DAYS;
-	} else if (strcmp(f, "order_id") == 0 || strcmp(f, "id") == 0) {
+	switch ((enum exp_field)f) {
+	case EXP_ID:
 		v->type = TV_INT;
-		v->i = f[0] == 'o' ? c->order_id : c->id;
-	} else if (strcmp(f, "not_after") == 0) {
+		v->i = c->id;
+		break;
+	case EXP_ORDER_ID:
+		v->type = TV_INT;
+		v->i = c->order_id;
+		break;
+	case EXP_NOT_AFTER:
 		v->type = TV_STR;
 		v->s = panel_time_iso((time_t)c->not_after, v->buf);
-	} else if (strcmp(f, "serial") == 0) {
+		break;
+	case EXP_DAYS_LEFT:
+		v->type = TV_INT;
+		v->i = days_left(c->not_after, d->now);
+		break;
+	case EXP_URGENT:
+		v->type = TV_BOOL;
+		v->i = days_left(c->not_after, d->now) < URGENT_DAYS;
+		break;
+	case EXP_SERIAL:
 		v->type = TV_STR;
 		v->s = c->serial;
-	} else if (strcmp(f, "domains_text") == 0) {
+		break;
+	case EXP_DOMAINS_TEXT:
 		v->type = TV_STRV;
 		v->v = c->domains;
 		v->nv = c->ndomains;
-	} else
+		break;
+	default:
 		return -1;
+	}
 	return 0;
 }
 
@@ -259,10 +329,11 @@ dash_html(struct rq *rq, json_t *d, struct dash_rows *dr)
 			break;
 		}
 	rows[0] = (struct tmpl_rows){ "expiring", dr->exp != NULL ?
-	    dr->exp->n : 0, expiring_row, dr };
+	    dr->exp->n : 0, exp_fields, EXP__MAX, expiring_row, dr };
 	rows[1] = (struct tmpl_rows){ "recent", dr->recent != NULL ?
-	    dr->recent->n : 0, recent_row, dr };
-	rows[2] = (struct tmpl_rows){ "failures", n, fail_row, dr };
+	    dr->recent->n : 0, ord_fields, ORD_ERROR, recent_row, dr };
+	rows[2] = (struct tmpl_rows){ "failures", n, ord_fields, ORD__MAX,
+	    fail_row, dr };
 	json_object_set_new(d, "any_expiring", json_boolean(rows[0].n > 0));
 	json_object_set_new(d, "any_recent", json_boolean(rows[1].n > 0));
 	json_object_set_new(d, "any_failures", json_boolean(rows[2].n > 0));

@@ -213,57 +213,133 @@ order_view_page(const struct store_order *o)
 	return j;
 }
 
+/* The fields of an order list's rows: those of order_view_page. */
+enum ov_field {
+	OV_ID,
+	OV_DOMAINS_TEXT,
+	OV_STATUS,
+	OV_STATUS_HELP,
+	OV_ACCOUNT_ID,
+	OV_CHALLENGE_TYPE,
+	OV_KEY_TYPE,
+	OV_AUTO,
+	OV_AUTO_RENEW,
+	OV_CREATED,
+	OV_UPDATED,
+	OV_PENDING,
+	OV_READY,
+	OV_CERTIFICATE_ID,
+	OV_HAS_CERTIFICATE,
+	OV__MAX
+};
+
+static const char *const ov_fields[] = {
+	[OV_ID] = "id",
+	[OV_DOMAINS_TEXT] = "domains_text",
+	[OV_STATUS] = "status",
+	[OV_STATUS_HELP] = "status_help",
+	[OV_ACCOUNT_ID] = "account_id",
+	[OV_CHALLENGE_TYPE] = "challenge_type",
+	[OV_KEY_TYPE] = "key_type",
+	[OV_AUTO] = "auto",
+	[OV_AUTO_RENEW] = "auto_renew",
+	[OV_CREATED] = "created",
+	[OV_UPDATED] = "updated",
+	[OV_PENDING] = "pending",
+	[OV_READY] = "ready",
+	[OV_CERTIFICATE_ID] = "certificate_id",
+	[OV_HAS_CERTIFICATE] = "has_certificate",
+};
+_Static_assert(sizeof(ov_fields) / sizeof(ov_fields[0]) == OV__MAX,
+    "ov_fields");
+
 /*
- * A row of an order list for tmpl_render_rows: the fields of
- * order_view_page, read straight from the struct.  ctx is the list's
- * struct store_order array.
+ * A row of an order list (tmpl_rows.get): the fields of order_view_page,
+ * read straight from the struct.  ctx is the list's struct store_order
+ * array.  The certificate's fields are absent when there is none.
  */
-int
-order_view_row(const void *ctx, size_t i, const char *f, struct tmpl_val *v)
+static int
+order_view_row(const void *ctx, size_t i, size_t f, struct tmpl_val *v)
 {
 	const struct store_order	*o = (const struct store_order *)ctx + i;
 
 	v->type = TV_STR;
-	if (strcmp(f, "id") == 0) {
+	switch ((enum ov_field)f) {
+	case OV_ID:
 		v->type = TV_INT;
 		v->i = o->id;
-	} else if (strcmp(f, "domains_text") == 0) {
+		break;
+	case OV_DOMAINS_TEXT:
 		v->type = TV_STRV;
 		v->v = o->domains;
 		v->nv = o->ndomains;
-	} else if (strcmp(f, "status") == 0)
+		break;
+	case OV_STATUS:
 		v->s = store_ord_status_name(o->status);
-	else if (strcmp(f, "status_help") == 0)
+		break;
+	case OV_STATUS_HELP:
 		v->s = status_help[o->status];
-	else if (strcmp(f, "challenge_type") == 0)
+		break;
+	case OV_ACCOUNT_ID:
+		v->type = TV_INT;
+		v->i = o->account_id;
+		break;
+	case OV_CHALLENGE_TYPE:
 		v->s = acme_chtype_name(o->challenge_type);
-	else if (strcmp(f, "key_type") == 0)
+		break;
+	case OV_KEY_TYPE:
 		v->s = acme_keytype_name(o->key_type);
-	else if (strcmp(f, "updated") == 0 || strcmp(f, "created") == 0) {
-		v->s = panel_time_min((time_t)(f[0] == 'u' ? o->updated :
-		    o->created), v->buf);
-	} else {
+		break;
+	case OV_AUTO:
 		v->type = TV_BOOL;
-		if (strcmp(f, "auto") == 0)
-			v->i = o->autom;
-		else if (strcmp(f, "auto_renew") == 0)
-			v->i = o->auto_renew;
-		else if (strcmp(f, "pending") == 0)
-			v->i = o->status == STORE_ORD_PENDING;
-		else if (strcmp(f, "ready") == 0)
-			v->i = o->status == STORE_ORD_READY;
-		else if (strcmp(f, "has_certificate") == 0 &&
-		    o->certificate_id > 0)
-			v->i = 1;
-		else if (strcmp(f, "account_id") == 0 ||
-		    (strcmp(f, "certificate_id") == 0 &&
-		    o->certificate_id > 0)) {
-			v->type = TV_INT;
-			v->i = f[0] == 'a' ? o->account_id : o->certificate_id;
-		} else
+		v->i = o->autom;
+		break;
+	case OV_AUTO_RENEW:
+		v->type = TV_BOOL;
+		v->i = o->auto_renew;
+		break;
+	case OV_CREATED:
+		v->s = panel_time_min((time_t)o->created, v->buf);
+		break;
+	case OV_UPDATED:
+		v->s = panel_time_min((time_t)o->updated, v->buf);
+		break;
+	case OV_PENDING:
+		v->type = TV_BOOL;
+		v->i = o->status == STORE_ORD_PENDING;
+		break;
+	case OV_READY:
+		v->type = TV_BOOL;
+		v->i = o->status == STORE_ORD_READY;
+		break;
+	case OV_CERTIFICATE_ID:
+		if (o->certificate_id <= 0)
 			return -1;
+		v->type = TV_INT;
+		v->i = o->certificate_id;
+		break;
+	case OV_HAS_CERTIFICATE:
+		if (o->certificate_id <= 0)
+			return -1;
+		v->type = TV_BOOL;
+		v->i = 1;
+		break;
+	default:
+		return -1;
 	}
 	return 0;
+}
+
+void
+order_view_rows(struct tmpl_rows *rows, const char *name,
+    const struct store_order *v, size_t n)
+{
+	rows->name = name;
+	rows->n = n;
+	rows->fields = ov_fields;
+	rows->nfields = OV__MAX;
+	rows->get = order_view_row;
+	rows->ctx = v;
 }
 
 /* The JSON answer with one order (read again, with authorizations). */

@@ -147,10 +147,7 @@ orders_list(struct rq *rq)
 		store_order_list_free(l);
 		return;
 	}
-	rows.name = "orders";
-	rows.n = l->n;
-	rows.get = order_view_row;
-	rows.ctx = l->v;
+	order_view_rows(&rows, "orders", l->v, l->n);
 	if ((stl = json_array()) == NULL)
 		goto oom;
 	json_array_append_new(stl, json_pack("{s:s,s:s,s:b}", "value", "",

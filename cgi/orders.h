@@ -61,10 +61,10 @@ json_t		*order_view_json(const struct store_order *o, int with_authz);
 /* The order's summary for pages (list rows, the detail's top).  New
  * reference or NULL. */
 json_t		*order_view_page(const struct store_order *o);
-/* A row of a struct store_order array as order_view_page's fields, for
- * tmpl_render_rows (struct tmpl_rows.get). */
-int		 order_view_row(const void *ctx, size_t i, const char *field,
-		    struct tmpl_val *v);
+/* Fills rows with the list name of v[0..n-1] (borrowed), each row with
+ * order_view_page's fields, for tmpl_render_rows. */
+void		 order_view_rows(struct tmpl_rows *rows, const char *name,
+		    const struct store_order *v, size_t n);
 /* The JSON answer with order id read again (owner-checked), extra's
  * members (reference stolen, may be NULL) merged in; 201 adds Location. */
 void		 order_view_reply(struct rq *, int status, int64_t id,

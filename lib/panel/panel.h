@@ -322,11 +322,13 @@ enum panel_err	 tmpl_render(struct tmpl *t, const char *name,
 		    const json_t *data, panel_write_fn wr, void *arg);
 /*
  * A list the page hands over as it is instead of as JSON: the section
- * {{#name}} runs once per row, and a name inside it is first asked of
- * get(ctx, row, field, &v), which fills v and returns 0, or returns -1
- * when the row has no such field (the lookup then goes on outwards, as
- * for JSON).  A field's text may live in v->buf.  Everything is escaped
- * exactly as JSON values are.
+ * {{#name}} runs once per row.  fields[0..nfields-1] are the names a row
+ * may have; a name inside the section that is one of them is asked of
+ * get(ctx, row, index, &v), which fills v and returns 0, or returns -1
+ * when this row has no such field.  Names not in fields, and fields a row
+ * lacks, are looked up outwards as for JSON.  Each name is matched against
+ * fields once per render, not per row.  A field's text may live in
+ * v->buf.  Everything is escaped exactly as JSON values are.
  */
 enum tmpl_vtype { TV_NONE, TV_STR, TV_INT, TV_BOOL, TV_STRV };
 struct tmpl_val {
@@ -337,15 +339,19 @@ struct tmpl_val {
 	size_t		 nv;
 	char		 buf[64];
 };
+#define TMPL_FIELDS_MAX	1024
 struct tmpl_rows {
-	const char	*name;
-	size_t		 n;
-	int		(*get)(const void *ctx, size_t row, const char *field,
-			    struct tmpl_val *v);
-	const void	*ctx;
+	const char		*name;
+	size_t			 n;
+	const char *const	*fields;	/* nfields <= TMPL_FIELDS_MAX */
+	size_t			 nfields;
+	int			(*get)(const void *ctx, size_t row,
+				    size_t field, struct tmpl_val *v);
+	const void		*ctx;
 };
 /* tmpl_render with lists: rows[0..nrows-1] are looked up by name after
- * data's own members (data wins). */
+ * data's own members (data wins).  PANEL_ERR_ARG for a list without a
+ * name, or with fields NULL or more than TMPL_FIELDS_MAX of them. */
 enum panel_err	 tmpl_render_rows(struct tmpl *t, const char *name,
 		    const json_t *data, const struct tmpl_rows *rows,
 		    size_t nrows, panel_write_fn wr, void *arg);

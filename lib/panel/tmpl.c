@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #define DEPTH_MAX	16	/* partial nesting */
 #define STACK_MAX	32	/* section nesting */
 #define OUTBUF		4096
+#define SYMS_MAX	4096	/* names given a symbol; the rest go by name */
 
 enum filter { F_HTML, F_ATTR, F_URL, F_HREF, F_RAW };
 
@@ -29,6 +31,7 @@ struct node {
 	const char	*text;		/* N_TEXT: into the source */
 	size_t		 len;
 	char		*name;		/* var, section or partial name */
+	int		 sym;		/* name's symbol; -1: "." or dotted */
 	enum filter	 filter;
 	struct node	*child;		/* sections */
 	struct node	*next;
@@ -41,18 +44,25 @@ struct tpl {
 	struct tpl	*next;
 };
 
+/*
+ * Every simple name (no dot) of the loaded templates has a symbol, its
+ * index in syms, so that a render can remember per name what it found:
+ * see struct symc.
+ */
 struct tmpl {
 	char		*dir;
 	struct tpl	*cache;
+	char		**syms;
+	size_t		 nsyms, symcap;
 	char		 err[256];
 };
 
 struct out {
 	panel_write_fn	 wr;
 	void		*arg;
-	char		 buf[OUTBUF];
 	size_t		 n;
 	int		 failed;
+	char		 buf[OUTBUF];
 };
 
 /* A context: a JSON value, a row of a list, or a row's scalar field. */
@@ -71,14 +81,36 @@ struct val {
 	int			 is_tv;
 };
 
+/*
+ * What a render found for one symbol, looked up on first use: the member
+ * of that name in the data (the outermost context) and the list of that
+ * name.  Neither changes while a page renders.
+ */
+struct symc {
+	const json_t		*root;
+	const struct tmpl_rows	*list;
+	unsigned char		 root_seen;
+	unsigned char		 list_seen;
+};
+
 struct render {
 	struct tmpl		*t;
 	struct out		*o;
 	struct frame		 stack[STACK_MAX];
 	size_t			 depth;
 	int			 partials;
+	int			 rooted;	/* stack[0] is the data */
 	const struct tmpl_rows	*lists;
 	size_t			 nlists;
+	/*
+	 * Symbols below nsyms (those loaded when the render began) are
+	 * remembered: sc[sym], and fmap[list * nsyms + sym], the index of
+	 * the name in that list's fields plus one (0: not looked at yet;
+	 * nfields + 1: not a field).
+	 */
+	size_t			 nsyms;
+	struct symc		*sc;
+	uint16_t		*fmap;
 };
 
 static void
@@ -116,6 +148,7 @@ tmpl_free(struct tmpl *t)
 		next = p->next;
 		tpl_free(p);
 	}
+	panel_strv_free(t->syms, t->nsyms);
 	free(t->dir);
 	free(t);
 }
@@ -187,6 +220,34 @@ line_of(const char *src, const char *p)
 		if (*src == '\n')
 			line++;
 	return line;
+}
+
+/*
+ * The symbol of name, given one when it has none yet: 0 or more, -1 when
+ * there are SYMS_MAX already (the name is then looked up by name), -2 when
+ * out of memory.
+ */
+static int
+sym_get(struct tmpl *t, const char *name)
+{
+	char	**v;
+	size_t	  i;
+
+	for (i = 0; i < t->nsyms; i++)
+		if (strcmp(t->syms[i], name) == 0)
+			return (int)i;
+	if (t->nsyms == SYMS_MAX)
+		return -1;
+	if (t->nsyms == t->symcap) {
+		if ((v = reallocarray(t->syms, t->symcap + 64,
+		    sizeof(*v))) == NULL)
+			return -2;
+		t->syms = v;
+		t->symcap += 64;
+	}
+	if ((t->syms[t->nsyms] = strdup(name)) == NULL)
+		return -2;
+	return (int)t->nsyms++;
 }
 
 /* Appends a new node to the list ending at *tail. */
@@ -275,6 +336,10 @@ parse(struct tmpl *t, const char *name, const char *src, struct node **root)
 		    sigil == '^' ? N_INVERTED : sigil == '>' ? N_PARTIAL :
 		    N_VAR);
 		if (n == NULL || (n->name = strndup(b, len)) == NULL)
+			goto oom;
+		n->sym = -1;
+		if (sigil != '>' && memchr(b, '.', len) == NULL &&
+		    (n->sym = sym_get(t, n->name)) == -2)
 			goto oom;
 		n->filter = triple ? F_RAW : F_HTML;
 		if (bar != NULL) {
@@ -503,19 +568,60 @@ escape_href(const char *s, panel_write_fn wr, void *arg)
 /* ------------------------------------------------------------------ */
 /* Rendering.                                                           */
 
+/* The index of name in l's fields, l->nfields when it is not one. */
+static size_t
+field_find(const struct tmpl_rows *l, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->nfields; i++)
+		if (strcmp(l->fields[i], name) == 0)
+			break;
+	return i;
+}
+
+/* field_find for n's name, remembered per list for the render. */
+static size_t
+field_of(struct render *r, const struct tmpl_rows *l, const struct node *n)
+{
+	uint16_t	*m;
+
+	if (n->sym < 0 || (size_t)n->sym >= r->nsyms)
+		return field_find(l, n->name);
+	m = &r->fmap[(size_t)(l - r->lists) * r->nsyms + (size_t)n->sym];
+	if (*m == 0)
+		*m = (uint16_t)(field_find(l, n->name) + 1);
+	return *m - 1u;
+}
+
+/* The list called name, or NULL. */
+static const struct tmpl_rows *
+list_find(const struct render *r, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->nlists; i++)
+		if (strcmp(r->lists[i].name, name) == 0)
+			return &r->lists[i];
+	return NULL;
+}
+
 /*
- * Looks name up into *v: "." is the innermost context; otherwise the
- * first segment is searched from the innermost context outwards (JSON
- * objects and rows), then among the lists; the rest of a dotted name is
- * followed through JSON objects.  0 found, -1 not.
+ * Looks n's name up into *v: "." is the innermost context; otherwise the
+ * first segment is searched from the innermost context outwards (rows,
+ * for names in their fields, and JSON objects), then among the lists; the
+ * rest of a dotted name is followed through JSON objects.  0 found, -1
+ * not.
  */
 static int
-lookup(const struct render *r, const char *name, struct val *v)
+lookup(struct render *r, const struct node *n, struct val *v)
 {
 	const struct frame	*f;
-	const char		*dot;
+	const struct tmpl_rows	*l;
+	struct symc		*c = NULL;
+	const char		*name = n->name, *dot, *key = name;
 	char			 seg[NAME_MAX_ + 1];
-	size_t			 i, len;
+	size_t			 i, k, len;
 
 	/* Not a memset: tv.buf is the getter's to fill. */
 	v->j = NULL;
@@ -537,28 +643,52 @@ lookup(const struct render *r, const char *name, struct val *v)
 			v->j = f->j;
 		return f->tv != NULL || f->j != NULL ? 0 : -1;
 	}
-	dot = strchr(name, '.');
-	len = dot != NULL ? (size_t)(dot - name) : strlen(name);
-	memcpy(seg, name, len);
-	seg[len] = '\0';
+	if (n->sym >= 0 && (size_t)n->sym < r->nsyms)
+		c = &r->sc[n->sym];
+	if ((dot = n->sym >= 0 ? NULL : strchr(name, '.')) != NULL) {
+		len = (size_t)(dot - name);
+		memcpy(seg, name, len);
+		seg[len] = '\0';
+		key = seg;
+	}
 	for (i = r->depth; i > 0; i--) {
 		f = &r->stack[i - 1];
-		if (f->rows != NULL && dot == NULL &&
-		    f->rows->get(f->rows->ctx, f->row, seg, &v->tv) == 0) {
-			v->is_tv = 1;
-			return 0;
+		if ((l = f->rows) != NULL) {
+			if (dot == NULL && (k = field_of(r, l, n)) <
+			    l->nfields && l->get(l->ctx, f->row, k,
+			    &v->tv) == 0) {
+				v->is_tv = 1;
+				return 0;
+			}
+			continue;
+		}
+		if (i == 1 && r->rooted && c != NULL) {
+			if (!c->root_seen) {
+				c->root = json_is_object(f->j) ?
+				    json_object_get(f->j, key) : NULL;
+				c->root_seen = 1;
+			}
+			if ((v->j = c->root) != NULL)
+				break;
+			continue;
 		}
 		if (json_is_object(f->j) &&
-		    (v->j = json_object_get(f->j, seg)) != NULL)
+		    (v->j = json_object_get(f->j, key)) != NULL)
 			break;
 	}
 	if (v->j == NULL) {
-		for (i = 0; dot == NULL && i < r->nlists; i++)
-			if (strcmp(r->lists[i].name, seg) == 0) {
-				v->rows = &r->lists[i];
-				return 0;
+		if (dot != NULL)
+			return -1;
+		if (c == NULL)
+			v->rows = list_find(r, name);
+		else {
+			if (!c->list_seen) {
+				c->list = list_find(r, name);
+				c->list_seen = 1;
 			}
-		return -1;
+			v->rows = c->list;
+		}
+		return v->rows != NULL ? 0 : -1;
 	}
 	while (v->j != NULL && dot != NULL) {
 		name = dot + 1;
@@ -649,7 +779,7 @@ emit_var(struct render *r, const struct node *n)
 	char		 num[64];
 	size_t		 i;
 
-	if (lookup(r, n->name, &v) == -1)
+	if (lookup(r, n, &v) == -1)
 		return 0;
 	if (v.is_tv && v.tv.type == TV_STRV) {
 		for (i = 0; i < v.tv.nv; i++)
@@ -723,7 +853,7 @@ render_section(struct render *r, const struct node *n)
 	enum panel_err	 err = PANEL_OK;
 	size_t		 i;
 
-	if (lookup(r, n->name, &v) == -1 || !truthy(&v))
+	if (lookup(r, n, &v) == -1 || !truthy(&v))
 		return PANEL_OK;
 	memset(&f, 0, sizeof(f));
 	if (v.rows != NULL) {
@@ -767,7 +897,7 @@ render_nodes(struct render *r, const struct node *n)
 				return PANEL_ERR_WRITE;
 			break;
 		case N_INVERTED:
-			if (lookup(r, n->name, &v) == -1 || !truthy(&v))
+			if (lookup(r, n, &v) == -1 || !truthy(&v))
 				err = render_nodes(r, n->child);
 			break;
 		case N_SECTION:
@@ -807,24 +937,44 @@ tmpl_render_rows(struct tmpl *t, const char *name, const json_t *data,
 	struct out	*o;
 	struct tpl	*p;
 	enum panel_err	 err;
+	size_t		 i, nsyms;
 
 	if (t == NULL || name == NULL || wr == NULL ||
-	    (rows == NULL && nrows > 0))
+	    (rows == NULL && nrows > 0) ||
+	    nrows > SIZE_MAX / SYMS_MAX / sizeof(uint16_t) / 2)
 		return PANEL_ERR_ARG;
+	for (i = 0; i < nrows; i++)
+		if (rows[i].name == NULL ||
+		    rows[i].nfields > TMPL_FIELDS_MAX ||
+		    (rows[i].nfields > 0 && (rows[i].fields == NULL ||
+		    rows[i].get == NULL)))
+			return PANEL_ERR_ARG;
 	t->err[0] = '\0';
 	if ((err = tpl_get(t, name, &p)) != PANEL_OK)
 		return err;
-	if ((o = calloc(1, sizeof(*o))) == NULL)
+	/* The output buffer, then the render's memory of names. */
+	nsyms = t->nsyms;
+	if ((o = malloc(sizeof(*o) + nsyms * (sizeof(struct symc) +
+	    nrows * sizeof(uint16_t)))) == NULL)
 		return PANEL_ERR_NOMEM;
+	memset(&r, 0, sizeof(r));
+	r.sc = (struct symc *)(void *)(o + 1);
+	r.fmap = (uint16_t *)(void *)(r.sc + nsyms);
+	memset(r.sc, 0, nsyms * (sizeof(struct symc) + nrows *
+	    sizeof(uint16_t)));
+	r.nsyms = nsyms;
 	o->wr = wr;
 	o->arg = arg;
-	memset(&r, 0, sizeof(r));
+	o->n = 0;
+	o->failed = 0;
 	r.t = t;
 	r.o = o;
 	r.lists = rows;
 	r.nlists = nrows;
-	if (data != NULL)
+	if (data != NULL) {
 		r.stack[r.depth++].j = data;
+		r.rooted = 1;
+	}
 	err = render_nodes(&r, p->root);
 	if (err == PANEL_OK && out_flush(o) == -1)
 		err = PANEL_ERR_WRITE;

@@ -6,6 +6,7 @@
  * output NAME.out in tests/unit/golden.  TMPL_GOLDEN_WRITE=1 rewrites the
  * .out files (then read them before committing).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,30 +253,51 @@ struct row {
 	const char	*note;
 };
 
+enum row_field { RF_ID, RF_NAME, RF_URGENT, RF_NAMES, RF_NOTE, RF__MAX };
+
+static const char *const row_fields[] = {
+	[RF_ID] = "id",
+	[RF_NAME] = "name",
+	[RF_URGENT] = "urgent",
+	[RF_NAMES] = "names",
+	[RF_NOTE] = "note",
+};
+_Static_assert(sizeof(row_fields) / sizeof(row_fields[0]) == RF__MAX,
+    "row_fields");
+
 static int
-row_get(const void *ctx, size_t i, const char *field, struct tmpl_val *v)
+row_get(const void *ctx, size_t i, size_t field, struct tmpl_val *v)
 {
 	const struct row	*r = (const struct row *)ctx + i;
 
-	if (strcmp(field, "id") == 0) {
+	switch (field) {
+	case RF_ID:
 		v->type = TV_INT;
 		v->i = r->id;
-	} else if (strcmp(field, "name") == 0) {
+		break;
+	case RF_NAME:
 		v->type = TV_STR;
 		snprintf(v->buf, sizeof(v->buf), "%s", r->name);
 		v->s = v->buf;
-	} else if (strcmp(field, "urgent") == 0) {
+		break;
+	case RF_URGENT:
 		v->type = TV_BOOL;
 		v->i = r->urgent;
-	} else if (strcmp(field, "names") == 0) {
+		break;
+	case RF_NAMES:
 		v->type = TV_STRV;
 		v->v = names;
 		v->nv = r->id <= 0 ? 0 : r->id == 1 ? 1 : 2;
-	} else if (strcmp(field, "note") == 0 && r->note != NULL) {
+		break;
+	case RF_NOTE:
+		if (r->note == NULL)
+			return -1;
 		v->type = TV_STR;
 		v->s = r->note;
-	} else
+		break;
+	default:
 		return -1;
+	}
 	return 0;
 }
 
@@ -289,8 +311,8 @@ test_rows(struct tmpl *t)
 		{ 30, "", 0, "" },
 	};
 	struct tmpl_rows	 lists[2] = {
-		{ "items", 3, row_get, rows },
-		{ "none", 0, row_get, NULL },
+		{ "items", 3, row_fields, RF__MAX, row_get, rows },
+		{ "none", 0, row_fields, RF__MAX, row_get, NULL },
 	};
 	struct buf		 b = { NULL, 0, 0, 0 };
 	json_t			*data = json_pack("{s:s,s:s}", "base",
@@ -319,6 +341,114 @@ test_rows(struct tmpl *t)
 	free(b.p);
 	ok(tmpl_render_rows(t, "rows", data, NULL, 1, buf_write, &b) ==
 	    PANEL_ERR_ARG, "rows NULL with a count: refused");
+	lists[1].nfields = TMPL_FIELDS_MAX + 1;
+	ok(tmpl_render_rows(t, "rows", data, lists, 2, buf_write, &b) ==
+	    PANEL_ERR_ARG, "too many fields: refused");
+	lists[1].nfields = 1;
+	lists[1].fields = NULL;
+	ok(tmpl_render_rows(t, "rows", data, lists, 2, buf_write, &b) ==
+	    PANEL_ERR_ARG, "fields NULL with a count: refused");
+	json_decref(data);
+}
+
+/*
+ * A list of strings for the field-table tests: row i's field k is
+ * cells[i * nfields + k], absent when NULL.  Every call of the getter is
+ * counted, and one for an index past the table is an error.
+ */
+struct grid {
+	const char *const	*cells;
+	size_t			 nfields;
+	int			 calls;
+	int			 bad;
+};
+
+static int
+grid_get(const void *ctx, size_t i, size_t field, struct tmpl_val *v)
+{
+	struct grid	*g = (struct grid *)(uintptr_t)ctx;
+	const char	*s;
+
+	g->calls++;
+	if (field >= g->nfields) {
+		g->bad++;
+		return -1;
+	}
+	if ((s = g->cells[i * g->nfields + field]) == NULL)
+		return -1;
+	v->type = TV_STR;
+	v->s = s;
+	return 0;
+}
+
+/*
+ * Names are matched against each list's own field table: the partial
+ * "cell" is rendered inside two lists whose tables put x and y in other
+ * places, then the same template again with the tables swapped.  A field
+ * a row lacks and a name not in the table come from outside; a JSON
+ * section inside a row and a list inside a row see through to the row.
+ */
+static void
+test_fields(struct tmpl *t)
+{
+	static const char *const xyo[] = { "x", "y", "o" };
+	static const char *const yx[] = { "y", "x" };
+	static const char *const un[] = { "name" };
+	static const char *const c1[] = { "x1", "y1", "o1", "x2", NULL, "o2" };
+	static const char *const c2[] = { "Y1", "X1", "Y2", "X2" };
+	static const char *const cu[] = { "list user" };
+	struct grid		 g1 = { c1, 3, 0, 0 }, g2 = { c2, 2, 0, 0 };
+	struct grid		 gu = { cu, 1, 0, 0 };
+	struct tmpl_rows	 lists[3] = {
+		{ "l1", 2, xyo, 3, grid_get, &g1 },
+		{ "l2", 2, yx, 2, grid_get, &g2 },
+		{ "user", 1, un, 1, grid_get, &gu },
+	};
+	struct buf		 b = { NULL, 0, 0, 0 };
+	json_t			*data = json_pack("{s:s,s:s,s:s,s:{s:s}}",
+	    "y", "Y-data", "o", "O-data", "title", "T", "user", "name",
+	    "U<>");
+	const char		*want =
+	    "[x1|y1|o1];[x2|Y-data|o2];|[X1|Y1|O-data];[X2|Y2|O-data];\n"
+	    "U&lt;&gt;/x1: X1o1 X2o1 \n"
+	    "U&lt;&gt;/x2: X1o2 X2o2 \n"
+	    "TT T\n";
+	const char		*swapped =
+	    "[X1|Y1|O-data];[X2|Y2|O-data];|[x1|y1|o1];[x2|Y-data|o2];\n"
+	    "U&lt;&gt;/X1: x1o1 x2o2 \n"
+	    "U&lt;&gt;/X2: x1o1 x2o2 \n"
+	    "TT T\n";
+	int			 i;
+
+	/* Twice: the first render loads the partial as it goes. */
+	for (i = 0; i < 2; i++) {
+		g1.calls = g2.calls = gu.calls = 0;
+		ok(tmpl_render_rows(t, "fields", data, lists, 3, buf_write,
+		    &b) == PANEL_OK, "fields render (%d)", i + 1);
+		is_str(b.p, want, i == 0 ? "each list's names by its own "
+		    "table, absent fields and other names from outside" :
+		    "the same from the render's memory");
+		/* l1: 2 rows x (x y o in cell, x and o in l2's rows (x
+		 * twice)); l2: 2 x (x y in cell) + 4 x (x in l1's) */
+		ok(g1.calls == 2 * 3 + 2 * (1 + 2) && g2.calls == 2 * 2 + 4 &&
+		    gu.calls == 0 && g1.bad + g2.bad + gu.bad == 0,
+		    "the getter is asked only for its own fields: %d %d %d",
+		    g1.calls, g2.calls, gu.calls);
+		free(b.p);
+		memset(&b, 0, sizeof(b));
+	}
+
+	/* The same template with each list's table and rows swapped. */
+	lists[0].fields = yx;
+	lists[0].nfields = 2;
+	lists[0].ctx = &g2;
+	lists[1].fields = xyo;
+	lists[1].nfields = 3;
+	lists[1].ctx = &g1;
+	ok(tmpl_render_rows(t, "fields", data, lists, 3, buf_write, &b) ==
+	    PANEL_OK, "fields render with the tables swapped");
+	is_str(b.p, swapped, "nothing remembered from the last render");
+	free(b.p);
 	json_decref(data);
 }
 
@@ -336,6 +466,7 @@ main(void)
 	    " \"min\": -9223372036854775808, \"max\": 9223372036854775807}");
 	test_xss_spots(t);
 	test_rows(t);
+	test_fields(t);
 	test_errors(t);
 	golden(t, "page", page_json);	/* after errors, from the cache */
 	tmpl_free(t);
