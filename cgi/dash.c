@@ -365,6 +365,8 @@ dash_get(struct rq *rq)
 	f.owner = owner;
 	f.limit = LIST_MAX;
 	f.no_total = 1;
+	/* The HTML list shows neither error nor certificate. */
+	f.brief = !rq->req->want_json;
 	if ((rc = store_dashboard_counts_from(st, owner, now,
 	    now + SOON_DAYS * DAY, now - SINCE_DAYS * DAY, &cnt)) !=
 	    PANEL_OK ||
