@@ -33,6 +33,7 @@ struct node {
 	char		*name;		/* var, section or partial name */
 	int		 sym;		/* name's symbol; -1: "." or dotted */
 	enum filter	 filter;
+	struct tpl	*partial;	/* N_PARTIAL: once loaded */
 	struct node	*child;		/* sections */
 	struct node	*next;
 };
@@ -471,35 +472,54 @@ enum esc { ESC_HTML, ESC_ATTR, ESC_URL };
 
 static const char	 hexdig[] = "0123456789ABCDEF";
 
-static int
-stays(enum esc e, unsigned char c)
-{
-	int	 alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z');
+/*
+ * What stays, as tables of 256 flags per context; NUL does not stay, so
+ * that the loops below test for the end only when a character does not.
+ */
+#define K_HTML(c)	((c) != 0 && (c) != '&' && (c) != '<' && \
+			    (c) != '>' && (c) != '"' && (c) != '\'')
+#define K_ALNUM(c)	(((c) >= '0' && (c) <= '9') || \
+			    ((c) >= 'A' && (c) <= 'Z') || \
+			    ((c) >= 'a' && (c) <= 'z'))
+#define K_ATTR(c)	(K_ALNUM(c) || (c) >= 0x80)
+#define K_URL(c)	(K_ALNUM(c) || (c) == '-' || (c) == '.' || \
+			    (c) == '_' || (c) == '~')
+#define K4(K, c)	K(c), K((c) + 1), K((c) + 2), K((c) + 3)
+#define K16(K, c)	K4(K, c), K4(K, (c) + 4), K4(K, (c) + 8), \
+			    K4(K, (c) + 12)
+#define K64(K, c)	K16(K, c), K16(K, (c) + 16), K16(K, (c) + 32), \
+			    K16(K, (c) + 48)
+#define K256(K)		{ K64(K, 0), K64(K, 64), K64(K, 128), K64(K, 192) }
 
-	switch (e) {
-	case ESC_HTML:
-		return c != '&' && c != '<' && c != '>' && c != '"' &&
-		    c != '\'';
-	case ESC_ATTR:
-		return alnum || c >= 0x80;
-	default:
-		return alnum || c == '-' || c == '.' || c == '_' || c == '~';
-	}
-}
+static const unsigned char	 stay[3][256] = {
+	[ESC_HTML] = K256(K_HTML),
+	[ESC_ATTR] = K256(K_ATTR),
+	[ESC_URL] = K256(K_URL),
+};
 
 /* The replacement of c (which does not stay) into rep; its length. */
 static size_t
 replace(enum esc e, unsigned char c, char rep[8])
 {
-	const char	*r;
-
 	switch (e) {
 	case ESC_HTML:
-		r = c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ?
-		    "&gt;" : c == '"' ? "&quot;" : "&#39;";
-		memcpy(rep, r, strlen(r));
-		return strlen(r);
+		switch (c) {
+		case '&':
+			memcpy(rep, "&amp;", 5);
+			return 5;
+		case '<':
+			memcpy(rep, "&lt;", 4);
+			return 4;
+		case '>':
+			memcpy(rep, "&gt;", 4);
+			return 4;
+		case '"':
+			memcpy(rep, "&quot;", 6);
+			return 6;
+		default:
+			memcpy(rep, "&#39;", 5);
+			return 5;
+		}
 	case ESC_ATTR:
 		memcpy(rep, "&#x", 3);
 		rep[3] = hexdig[c >> 4];
@@ -518,10 +538,11 @@ static int
 escape(enum esc e, const char *s, panel_write_fn wr, void *arg)
 {
 	const unsigned char	*p = (const unsigned char *)s, *run;
+	const unsigned char	*keep = stay[e];
 	char			 rep[8];
 
 	while (*p != '\0') {
-		for (run = p; *p != '\0' && stays(e, *p); p++)
+		for (run = p; keep[*p]; p++)
 			continue;
 		if (p > run && wr(arg, (const char *)run,
 		    (size_t)(p - run)) == -1)
@@ -553,16 +574,49 @@ tmpl_escape_url(const char *s, panel_write_fn wr, void *arg)
 	return escape(ESC_URL, s, wr, arg);
 }
 
-/* A link target: http(s), mailto or site-relative, else "#". */
+/* 1 when s may be a link target: http(s), mailto or site-relative. */
 static int
-escape_href(const char *s, panel_write_fn wr, void *arg)
+href_ok(const char *s)
 {
-	if (strncasecmp(s, "https://", 8) == 0 ||
+	return strncasecmp(s, "https://", 8) == 0 ||
 	    strncasecmp(s, "http://", 7) == 0 ||
 	    strncasecmp(s, "mailto:", 7) == 0 ||
-	    (s[0] == '/' && s[1] != '/' && s[1] != '\\'))
-		return tmpl_escape_attr(s, wr, arg);
-	return wr(arg, "#", 1);
+	    (s[0] == '/' && s[1] != '/' && s[1] != '\\');
+}
+
+/*
+ * escape() straight into o's buffer, a character at a time: most values
+ * are short, and a call of the writer per run costs more than they do.
+ * Inlined, so that each context gets its own loop.
+ */
+static inline int
+out_escape(struct out *o, enum esc e, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	const unsigned char	*keep = stay[e];
+	char			*q, *end;
+	unsigned char		 c;
+
+	if (o->failed)
+		return -1;
+	q = o->buf + o->n;
+	end = o->buf + sizeof(o->buf) - 8;	/* room for a replacement */
+	for (;;) {
+		if (keep[c = *p++])
+			*q++ = (char)c;
+		else if (c == '\0')
+			break;
+		else
+			q += replace(e, c, q);
+		if (q >= end) {
+			o->n = (size_t)(q - o->buf);
+			if (out_flush(o) == -1)
+				return -1;
+			q = o->buf;
+		}
+	}
+	o->n = (size_t)(q - o->buf);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -759,15 +813,17 @@ emit_str(struct render *r, const struct node *n, const char *s)
 {
 	switch (n->filter) {
 	case F_ATTR:
-		return tmpl_escape_attr(s, out_write, r->o);
+		return out_escape(r->o, ESC_ATTR, s);
 	case F_URL:
-		return tmpl_escape_url(s, out_write, r->o);
+		return out_escape(r->o, ESC_URL, s);
 	case F_HREF:
-		return escape_href(s, out_write, r->o);
+		if (!href_ok(s))
+			return out_write(r->o, "#", 1);
+		return out_escape(r->o, ESC_ATTR, s);
 	case F_RAW:
 		return out_write(r->o, s, strlen(s));
 	default:
-		return tmpl_escape_html(s, out_write, r->o);
+		return out_escape(r->o, ESC_HTML, s);
 	}
 }
 
@@ -826,11 +882,11 @@ emit_var(struct render *r, const struct node *n)
 	return s != NULL ? emit_str(r, n, s) : 0;
 }
 
-static enum panel_err render_nodes(struct render *, const struct node *);
+static enum panel_err render_nodes(struct render *, struct node *);
 
 /* Renders children with f pushed as the innermost context. */
 static enum panel_err
-render_in(struct render *r, const struct node *child, const struct frame *f)
+render_in(struct render *r, struct node *child, const struct frame *f)
 {
 	enum panel_err	 err;
 
@@ -845,7 +901,7 @@ render_in(struct render *r, const struct node *child, const struct frame *f)
 }
 
 static enum panel_err
-render_section(struct render *r, const struct node *n)
+render_section(struct render *r, struct node *n)
 {
 	struct val	 v;
 	struct frame	 f;
@@ -879,7 +935,7 @@ render_section(struct render *r, const struct node *n)
 }
 
 static enum panel_err
-render_nodes(struct render *r, const struct node *n)
+render_nodes(struct render *r, struct node *n)
 {
 	struct tpl	*p;
 	struct val	 v;
@@ -909,8 +965,13 @@ render_nodes(struct render *r, const struct node *n)
 				    "partials nested too deep at %s", n->name);
 				return PANEL_ERR_TEMPLATE;
 			}
-			if ((err = tpl_get(r->t, n->name, &p)) != PANEL_OK)
-				return err;
+			/* The handle keeps what it loaded until tmpl_free. */
+			if ((p = n->partial) == NULL) {
+				if ((err = tpl_get(r->t, n->name, &p)) !=
+				    PANEL_OK)
+					return err;
+				n->partial = p;
+			}
 			r->partials++;
 			err = render_nodes(r, p->root);
 			r->partials--;
