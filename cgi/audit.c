@@ -270,19 +270,51 @@ entry_row(const void *ctx, size_t i, size_t f, struct tmpl_val *v)
 	return 0;
 }
 
+/* The result filter's options: value, and selected when it is ctx's. */
+enum opt_field { OF_VALUE, OF_SELECTED, OF__MAX };
+
+static const char *const opt_fields[] = {
+	[OF_VALUE] = "value",
+	[OF_SELECTED] = "selected",
+};
+_Static_assert(sizeof(opt_fields) / sizeof(opt_fields[0]) == OF__MAX,
+    "opt_fields");
+
+static const char *const result_names[] = { "ok", "fail", "denied" };
+
+/* An option (tmpl_rows.get); ctx: the result asked for, or NULL. */
+static int
+result_option(const void *ctx, size_t i, size_t f, struct tmpl_val *v)
+{
+	const char	*sel = ctx;
+
+	switch ((enum opt_field)f) {
+	case OF_VALUE:
+		v->type = TV_STR;
+		v->s = result_names[i];
+		break;
+	case OF_SELECTED:
+		v->type = TV_BOOL;
+		v->i = sel != NULL && strcmp(sel, result_names[i]) == 0;
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
 void
 audit_list(struct rq *rq)
 {
 	struct audit_args	 a;
 	struct audit_filter	 f;
 	struct audit_list	*l = NULL;
-	json_t			*d = NULL, *entries, *results, *e;
-	struct tmpl_rows	 rows;
+	json_t			*d = NULL, *entries, *e;
+	struct tmpl_rows	 rows[2];
 	char			*query = NULL;
 	enum panel_err		 rc;
 	size_t			 i;
 	int			 admin = auth_is_admin(rq->user);
-	static const char *const rnames[] = { "ok", "fail", "denied" };
 
 	memset(&a, 0, sizeof(a));
 	memset(&f, 0, sizeof(f));
@@ -323,38 +355,30 @@ audit_list(struct rq *rq)
 		    json_integer(l->next) : json_null()));
 		goto out;
 	}
-	rows = (struct tmpl_rows){ "entries", l->n, entry_fields, EF__MAX,
+	rows[0] = (struct tmpl_rows){ "entries", l->n, entry_fields, EF__MAX,
 	    entry_row, l->v };
+	rows[1] = (struct tmpl_rows){ "results", sizeof(result_names) /
+	    sizeof(result_names[0]), opt_fields, OF__MAX, result_option,
+	    a.v[3].s };
 	d = json_pack("{s:o}", "next", l->next > 0 ? json_integer(l->next) :
 	    json_null());
 	if (d == NULL) {
 		rq->resp->failed = 1;
 		goto out;
 	}
-	{
-		results = json_array();
-		for (i = 0; i < sizeof(rnames) / sizeof(rnames[0]); i++)
-			json_array_append_new(results, json_pack("{s:s,s:b}",
-			    "value", rnames[i], "selected", a.v[3].s != NULL &&
-			    strcmp(a.v[3].s, rnames[i]) == 0));
-		json_object_set_new(d, "results", results);
-		json_object_set_new(d, "query", json_string(query));
-		json_object_set_new(d, "admin", json_boolean(admin));
-		json_object_set_new(d, "any_entries", json_boolean(l->n > 0));
-		for (i = 0; i < sizeof(text_filters) /
-		    sizeof(text_filters[0]); i++) {
-			char	 key[16];
+	json_object_set_new(d, "query", json_string(query));
+	json_object_set_new(d, "admin", json_boolean(admin));
+	json_object_set_new(d, "any_entries", json_boolean(l->n > 0));
+	for (i = 0; i < sizeof(text_filters) / sizeof(text_filters[0]); i++) {
+		char	 key[16];
 
-			snprintf(key, sizeof(key), "f_%s", text_filters[i]);
-			if ((e = json_string(a.raw[i] ? a.raw[i] : "")) !=
-			    NULL)
-				json_object_set_new(d, key, e);
-		}
-		if (!admin)
-			json_object_set_new(d, "title",
-			    json_string("Your activity"));
+		snprintf(key, sizeof(key), "f_%s", text_filters[i]);
+		if ((e = json_string(a.raw[i] ? a.raw[i] : "")) != NULL)
+			json_object_set_new(d, key, e);
 	}
-	page_render_rows(rq, 200, "audit", d, &rows, 1);
+	if (!admin)
+		json_object_set_new(d, "title", json_string("Your activity"));
+	page_render_rows(rq, 200, "audit", d, rows, 2);
 out:
 	free(query);
 	audit_list_free(l);

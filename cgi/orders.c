@@ -83,6 +83,41 @@ orders_bool_field(struct rq *rq, const char *field, int def, int *out,
 /* ------------------------------------------------------------------ */
 /* GET /acme/orders                                                     */
 
+/* The status filter's options: "any", then each status in order. */
+enum sel_field { SEL_VALUE, SEL_LABEL, SEL_SELECTED, SEL__MAX };
+
+static const char *const sel_fields[] = {
+	[SEL_VALUE] = "value",
+	[SEL_LABEL] = "label",
+	[SEL_SELECTED] = "selected",
+};
+_Static_assert(sizeof(sel_fields) / sizeof(sel_fields[0]) == SEL__MAX,
+    "sel_fields");
+
+/* An option (tmpl_rows.get); ctx: the list's struct store_order_filter. */
+static int
+status_option(const void *ctx, size_t i, size_t f, struct tmpl_val *v)
+{
+	const struct store_order_filter	*flt = ctx;
+
+	switch ((enum sel_field)f) {
+	case SEL_VALUE:
+	case SEL_LABEL:
+		v->type = TV_STR;
+		v->s = i > 0 ? store_ord_status_name((enum store_ord_status)
+		    (i - 1)) : f == SEL_VALUE ? "" : "any";
+		break;
+	case SEL_SELECTED:
+		v->type = TV_BOOL;
+		v->i = i > 0 ? flt->has_status && (size_t)flt->status ==
+		    i - 1 : !flt->has_status;
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
 void
 orders_list(struct rq *rq)
 {
@@ -93,8 +128,8 @@ orders_list(struct rq *rq)
 	enum panel_err			 pe;
 	enum store_ord_status		 st;
 	const char			*s;
-	json_t				*arr = NULL, *stl, *d;
-	struct tmpl_rows		 rows;
+	json_t				*arr = NULL, *d;
+	struct tmpl_rows		 rows[2];
 	char				 next[24];
 	size_t				 i;
 	int				 j;
@@ -147,27 +182,19 @@ orders_list(struct rq *rq)
 		store_order_list_free(l);
 		return;
 	}
-	order_view_rows(&rows, "orders", l->v, l->n);
-	if ((stl = json_array()) == NULL)
-		goto oom;
-	json_array_append_new(stl, json_pack("{s:s,s:s,s:b}", "value", "",
-	    "label", "any", "selected", !f.has_status));
-	for (j = 0; j < STORE_ORD__MAX; j++)
-		json_array_append_new(stl, json_pack("{s:s,s:s,s:b}", "value",
-		    store_ord_status_name((enum store_ord_status)j), "label",
-		    store_ord_status_name((enum store_ord_status)j),
-		    "selected", f.has_status && (int)f.status == j));
+	order_view_rows(&rows[0], "orders", l->v, l->n);
+	rows[1] = (struct tmpl_rows){ "statuses", STORE_ORD__MAX + 1,
+	    sel_fields, SEL__MAX, status_option, &f };
 	snprintf(next, sizeof(next), "%lld", (long long)l->next);
-	d = json_pack("{s:b,s:o,s:b,s:s,s:s?,s:b,s:I}",
+	d = json_pack("{s:b,s:b,s:s,s:s?,s:b,s:I}",
 	    "has_orders", l->n > 0,
-	    "statuses", stl,
 	    "filtered", f.has_status,
 	    "status_filter", f.has_status ?
 	    store_ord_status_name(f.status) : "",
 	    "next", l->next > 0 ? next : NULL,
 	    "newest", f.before > 0,
 	    "total", (json_int_t)l->total);
-	page_render_rows(rq, 200, "orders", d, &rows, 1);
+	page_render_rows(rq, 200, "orders", d, rows, 2);
 	store_order_list_free(l);
 	return;
 bad:
