@@ -136,6 +136,8 @@ orders_list(struct rq *rq)
 
 	memset(&f, 0, sizeof(f));
 	f.owner = auth_owner(rq->user);
+	/* templates/orders.html shows neither error nor certificate. */
+	f.brief = !rq->req->want_json;
 	if (!page_blank(s = req_query(rq->req, "status"))) {
 		if ((pe = page_check(rq, "status", NULL, s, &v, &ve)) !=
 		    PANEL_OK)

@@ -62,7 +62,8 @@ json_t		*order_view_json(const struct store_order *o, int with_authz);
  * reference or NULL. */
 json_t		*order_view_page(const struct store_order *o);
 /* Fills rows with the list name of v[0..n-1] (borrowed), each row with
- * order_view_page's fields, for tmpl_render_rows. */
+ * order_view_page's fields, for tmpl_render_rows.  Rows of a brief list
+ * (store_order_filter.brief) have no error, key type or certificate. */
 void		 order_view_rows(struct tmpl_rows *rows, const char *name,
 		    const struct store_order *v, size_t n);
 /* The JSON answer with order id read again (owner-checked), extra's
