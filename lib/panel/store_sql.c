@@ -43,16 +43,6 @@
 			"o.auto_renew, NULL, o.expires, NULL, NULL, " \
 			"NULL, NULL, o.renews, o.retry_at, o.tries, NULL, " \
 			"0, 0, o.created, o.updated, 0"
-#define ORD_FAIL_COLS	"o.id, o.owner, o.account_id, NULL, " \
-			"o.status, o.domains, o.key_type, " \
-			"o.challenge_type, o.auto, o.auto_renew, " \
-			"CASE WHEN json_valid(o.error) THEN " \
-			"coalesce(json_extract(o.error, '$.detail'), " \
-			"json_extract(o.error, '$.type'), o.error) " \
-			"ELSE o.error END, " \
-			"o.expires, NULL, NULL, NULL, NULL, o.renews, " \
-			"o.retry_at, o.tries, NULL, 0, 0, o.created, " \
-			"o.updated, " ORD_CERT
 #define ORD_ACTIVE	"('new', 'pending', 'ready', 'processing')"
 #define AUTHZ_COLS	"id, order_id, url, ident_type, identifier, " \
 			"status, expires, wildcard, error"
@@ -277,14 +267,12 @@ static const char *const sql[] = {
 	    "ORDER BY o.retry_at, o.id LIMIT ?3",
 	/* One owner (orders_owner) and everyone's (orders_updated): an
 	 * "?1 = 0 OR" would keep SQLite from using the owner's index. */
-	/* The partial indexes of 0008 (the same WHERE).  error is the
-	 * problem's readable text: its detail, else its type, else the
-	 * stored text (not JSON). */
-	[ST_ORD_FAILURES] = "SELECT " ORD_FAIL_COLS " FROM orders o "
+	/* The partial indexes of 0008 (the same WHERE). */
+	[ST_ORD_FAILURES] = "SELECT " ORD_PCOLS " FROM orders o "
 	    "WHERE o.owner = ?1 AND (o.status = 'invalid' OR "
 	    "o.error IS NOT NULL) ORDER BY o.updated DESC, o.id DESC "
 	    "LIMIT ?2",
-	[ST_ORD_FAILURES_ALL] = "SELECT " ORD_FAIL_COLS " FROM orders o "
+	[ST_ORD_FAILURES_ALL] = "SELECT " ORD_PCOLS " FROM orders o "
 	    "WHERE (o.status = 'invalid' OR o.error IS NOT NULL) "
 	    "ORDER BY o.updated DESC, o.id DESC LIMIT ?2",
 

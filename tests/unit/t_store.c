@@ -679,6 +679,40 @@ test_certs(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
 	    strcmp(ol->v[0].error, "boom") == 0,
 	    "recent failures, with the problem's detail as text");
 	store_order_list_free(ol);
+	{
+		static const char *const in[][2] = {
+			{ "{\"type\":\"urn:x:caa\",\"detail\":null}",
+			    "urn:x:caa" },
+			{ "{\"detail\":\"caf\\u00e9 \\\"q\\\"\",\"type\":\"t\"}",
+			    "caf\xc3\xa9 \"q\"" },
+			{ "{\"detail\":5}", "5" },
+			{ "{\"detail\":true}", "1" },
+			{ "{\"detail\":{\"a\":[1]}}", "{\"a\":[1]}" },
+			{ "{\"status\":400}", "{\"status\":400}" },
+			{ "[1, 2]", "[1, 2]" },
+			{ "\"refused\"", "\"refused\"" },
+		};
+		size_t	 k;
+		int	 bad = 0;
+
+		for (k = 0; k < sizeof(in) / sizeof(in[0]); k++) {
+			store_order_retry(st, oid, 1, in[k][0], 0,
+			    3001 + (int64_t)k);
+			if (store_dashboard_failures(st, alice, 5, &ol) !=
+			    PANEL_OK || ol->n < 1 || ol->v[0].id != oid ||
+			    ol->v[0].error == NULL ||
+			    strcmp(ol->v[0].error, in[k][1]) != 0) {
+				tap_diag("%s -> %s", in[k][0], ol != NULL &&
+				    ol->n > 0 && ol->v[0].error != NULL ?
+				    ol->v[0].error : "(none)");
+				bad++;
+			}
+			store_order_list_free(ol);
+			ol = NULL;
+		}
+		ok(bad == 0, "failure text: detail, else type, else the "
+		    "stored JSON, for JSON of every shape");
+	}
 
 	ok(store_billing_intent(st, id1, 9000, "idem-1", 100, &b) ==
 	    PANEL_OK && b->state == STORE_BILL_PENDING &&
