@@ -255,6 +255,29 @@ order_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
 	return 0;
 }
 
+/* ORD_BCOLS: 0 id, owner, account_id, status, domains, 5 challenge_type,
+ * auto, auto_renew, expires, renews, 10 created, updated. */
+static int
+brief_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
+{
+	struct store_order	*o = arg;
+
+	o->id = col_int(s, 0);
+	o->owner = col_int(s, 1);
+	o->account_id = col_int(s, 2);
+	if (store_ord_status_parse(col_text(s, 3), &o->status) == -1)
+		o->status = STORE_ORD_INVALID;
+	o->key_type = ACME_KEY_EC256;	/* not read */
+	o->challenge_type = acme_chtype_parse(col_text(s, 5));
+	o->autom = col_int(s, 6) != 0;
+	o->auto_renew = col_int(s, 7) != 0;
+	o->expires = col_int(s, 8);
+	o->renews = col_int(s, 9);
+	o->created = col_int(s, 10);
+	o->updated = col_int(s, 11);
+	return json_strvp(col_text(s, 4), pp, &o->domains, &o->ndomains);
+}
+
 static void
 order_clear(struct store_order *o)
 {
@@ -420,18 +443,18 @@ store_order_get(struct store *st, int64_t id, int64_t owner,
 	return PANEL_OK;
 }
 
-/* Reads the rows of a bound order SELECT; with more rows than limit,
- * sets l->next to the last kept id. */
+/* Reads the rows of a bound order SELECT (ORD_BCOLS when brief); with
+ * more rows than limit, sets l->next to the last kept id. */
 static enum panel_err
-order_rows(struct store *st, sqlite3_stmt *s, unsigned limit,
+order_rows(struct store *st, sqlite3_stmt *s, unsigned limit, int brief,
     struct store_order_list *l)
 {
 	void		*v = l->v;
 	enum panel_err	 err;
 	int		 more;
 
-	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), order_row, &l->pool,
-	    limit, &more);
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), brief ? brief_row :
+	    order_row, &l->pool, limit, &more);
 	l->v = v;
 	if (err == PANEL_OK && more && l->n > 0)
 		l->next = l->v[l->n - 1].id;
@@ -493,7 +516,7 @@ store_order_list(struct store *st, const struct store_order_filter *f,
 		err = PANEL_ERR_DB;
 		goto fail;
 	}
-	if ((err = order_rows(st, s, limit, l)) != PANEL_OK)
+	if ((err = order_rows(st, s, limit, f->brief, l)) != PANEL_OK)
 		goto fail;
 	*out = l;
 	return PANEL_OK;
@@ -520,7 +543,7 @@ store_order_due(struct store *st, int64_t now, int auto_only,
 		return PANEL_ERR_NOMEM;
 	}
 	/* limit + 1 never reached: the SQL LIMIT is limit itself. */
-	if ((err = order_rows(st, s, limit + 1, l)) != PANEL_OK) {
+	if ((err = order_rows(st, s, limit + 1, 0, l)) != PANEL_OK) {
 		store_order_list_free(l);
 		return err;
 	}
@@ -607,7 +630,7 @@ store_dashboard_failures(struct store *st, int64_t owner, unsigned limit,
 		sqlite3_reset(s);
 		return PANEL_ERR_NOMEM;
 	}
-	if ((err = order_rows(st, s, limit + 1, l)) != PANEL_OK) {
+	if ((err = order_rows(st, s, limit + 1, 0, l)) != PANEL_OK) {
 		store_order_list_free(l);
 		return err;
 	}
