@@ -1,20 +1,84 @@
 /*
- * Writing a Jansson value out: the same text as json_dumps(v,
- * JSON_COMPACT | JSON_ENSURE_ASCII) gives (members in insertion order),
- * written through a panel_write_fn in runs instead of one callback per
- * token.  Jansson builds the value; this only prints it.  Strings are
- * UTF-8 checked as Jansson checks them: a string that is not valid
- * UTF-8 fails the dump (-1), it is never written half-escaped.
+ * JSON text out: the same bytes as json_dumps(v, JSON_COMPACT |
+ * JSON_ENSURE_ASCII) gives (members in insertion order), written through
+ * a panel_write_fn in runs instead of one callback per token.
+ *
+ * Two ways in.  panel_json_write prints a Jansson value.  The jsonw_*
+ * calls write a value as it is produced, with no tree at all: a list
+ * page writes its rows straight from the store's structs.  Both share
+ * one escaper and one buffer, so they cannot disagree.  Strings are
+ * UTF-8 checked as Jansson checks them: a string that is not valid UTF-8
+ * fails the writer (-1); it is never written half-escaped.
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "panel_priv.h"
 
 #define DEPTH_MAX	2048	/* Jansson's own JSON_PARSER_MAX_DEPTH */
+#define OPEN_MAX	64	/* containers open through jsonw_obj/arr */
 
 static const char	 hexdig[] = "0123456789ABCDEF";
+
+/* Marks w failed; -1. */
+static int
+fail(struct jsonw *w)
+{
+	w->err = 1;
+	return -1;
+}
+
+/* Hands what buf holds to the writer. */
+static int
+flush(struct jsonw *w)
+{
+	if (w->len > 0 && w->wr(w->arg, w->buf, w->len) == -1)
+		return fail(w);
+	w->len = 0;
+	return 0;
+}
+
+/* Appends n bytes; a run longer than buf goes to the writer itself. */
+static int
+put(struct jsonw *w, const char *s, size_t n)
+{
+	if (n > sizeof(w->buf) - w->len) {
+		if (flush(w) == -1)
+			return -1;
+		if (n > sizeof(w->buf))
+			return w->wr(w->arg, s, n) == -1 ? fail(w) : 0;
+	}
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	return 0;
+}
+
+static int
+put_char(struct jsonw *w, char c)
+{
+	if (w->len == sizeof(w->buf) && flush(w) == -1)
+		return -1;
+	w->buf[w->len++] = c;
+	return 0;
+}
+
+/* Decimal, as "%" JSON_INTEGER_FORMAT prints it. */
+static int
+put_int(struct jsonw *w, int64_t v)
+{
+	char		 num[24], *p = num + sizeof(num);
+	uint64_t	 u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		*--p = '-';
+	return put(w, p, (size_t)(num + sizeof(num) - p));
+}
 
 /* The code point of the UTF-8 sequence at s (n bytes left) in *cp; its
  * length, or 0 when it is not valid UTF-8 (overlong, surrogate, > 10FFFF,
@@ -65,9 +129,9 @@ u_escape(char *p, uint32_t c)
 	p[5] = hexdig[c & 15];
 }
 
-/* A quoted, escaped string of n bytes. */
+/* The escaped text of n bytes, without quotes. */
 static int
-dump_str(const char *str, size_t n, panel_write_fn wr, void *arg)
+put_esc(struct jsonw *w, const char *str, size_t n)
 {
 	const unsigned char	*s = (const unsigned char *)str, *run;
 	const unsigned char	*end = s + n;
@@ -75,19 +139,17 @@ dump_str(const char *str, size_t n, panel_write_fn wr, void *arg)
 	size_t			 len, k;
 	uint32_t		 c;
 
-	if (wr(arg, "\"", 1) == -1)
-		return -1;
 	while (s < end) {
 		for (run = s; s < end && *s >= 0x20 && *s < 0x80 &&
 		    *s != '"' && *s != '\\'; s++)
 			continue;
-		if (s > run && wr(arg, (const char *)run,
+		if (s > run && put(w, (const char *)run,
 		    (size_t)(s - run)) == -1)
 			return -1;
 		if (s == end)
 			break;
 		if ((len = utf8_next(s, (size_t)(end - s), &c)) == 0)
-			return -1;
+			return fail(w);
 		s += len;
 		k = 2;
 		esc[0] = '\\';
@@ -110,76 +172,262 @@ dump_str(const char *str, size_t n, panel_write_fn wr, void *arg)
 				k = 12;
 			}
 		}
-		if (wr(arg, esc, k) == -1)
+		if (put(w, esc, k) == -1)
 			return -1;
 	}
-	return wr(arg, "\"", 1);
+	return 0;
 }
 
+/* A quoted, escaped string of n bytes. */
 static int
-dump(const json_t *v, int depth, panel_write_fn wr, void *arg)
+put_str(struct jsonw *w, const char *s, size_t n)
+{
+	if (put_char(w, '"') == -1 || put_esc(w, s, n) == -1)
+		return -1;
+	return put_char(w, '"');
+}
+
+/* A Jansson value, depth levels down. */
+static int
+dump(struct jsonw *w, const json_t *v, int depth)
 {
 	const char	*key;
 	const json_t	*e;
-	char		 num[32];
 	size_t		 i;
 	int		 first = 1, n;
 	char		*txt;
 
 	if (depth > DEPTH_MAX)
-		return -1;
+		return fail(w);
 	switch (json_typeof(v)) {
 	case JSON_NULL:
-		return wr(arg, "null", 4);
+		return put(w, "null", 4);
 	case JSON_TRUE:
-		return wr(arg, "true", 4);
+		return put(w, "true", 4);
 	case JSON_FALSE:
-		return wr(arg, "false", 5);
+		return put(w, "false", 5);
 	case JSON_INTEGER:
-		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
-		return n > 0 && (size_t)n < sizeof(num) ?
-		    wr(arg, num, (size_t)n) : -1;
+		return put_int(w, (int64_t)json_integer_value(v));
 	case JSON_REAL:
 		/* Jansson's own digits for the rare real. */
 		if ((txt = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT)) ==
 		    NULL)
-			return -1;
-		n = wr(arg, txt, strlen(txt));
+			return fail(w);
+		n = put(w, txt, strlen(txt));
 		free(txt);
 		return n;
 	case JSON_STRING:
-		return dump_str(json_string_value(v), json_string_length(v),
-		    wr, arg);
+		return put_str(w, json_string_value(v),
+		    json_string_length(v));
 	case JSON_ARRAY:
-		if (wr(arg, "[", 1) == -1)
+		if (put_char(w, '[') == -1)
 			return -1;
 		json_array_foreach(v, i, e)
-			if ((i > 0 && wr(arg, ",", 1) == -1) ||
-			    dump(e, depth + 1, wr, arg) == -1)
+			if ((i > 0 && put_char(w, ',') == -1) ||
+			    dump(w, e, depth + 1) == -1)
 				return -1;
-		return wr(arg, "]", 1);
+		return put_char(w, ']');
 	case JSON_OBJECT:
-		if (wr(arg, "{", 1) == -1)
+		if (put_char(w, '{') == -1)
 			return -1;
 		/* json_object_foreach wants a non-const object. */
 		json_object_foreach((json_t *)(uintptr_t)v, key, e) {
-			if ((!first && wr(arg, ",", 1) == -1) ||
-			    dump_str(key, strlen(key), wr, arg) == -1 ||
-			    wr(arg, ":", 1) == -1 ||
-			    dump(e, depth + 1, wr, arg) == -1)
+			if ((!first && put_char(w, ',') == -1) ||
+			    put_str(w, key, strlen(key)) == -1 ||
+			    put_char(w, ':') == -1 ||
+			    dump(w, e, depth + 1) == -1)
 				return -1;
 			first = 0;
 		}
-		return wr(arg, "}", 1);
+		return put_char(w, '}');
 	}
-	return -1;
+	return fail(w);
 }
 
 int
 panel_json_write(const json_t *v, panel_write_fn wr, void *arg)
 {
+	struct jsonw	 w;
+
 	if (v == NULL || wr == NULL)
 		return -1;
-	return dump(v, 0, wr, arg);
+	jsonw_init(&w, wr, arg);
+	jsonw_value(&w, NULL, v);
+	return jsonw_finish(&w);
+}
+
+/* Streaming. ------------------------------------------------------- */
+
+void
+jsonw_init(struct jsonw *w, panel_write_fn wr, void *arg)
+{
+	memset(w, 0, sizeof(*w));
+	w->wr = wr;
+	w->arg = arg;
+	if (wr == NULL)
+		w->err = 1;
+}
+
+int
+jsonw_finish(struct jsonw *w)
+{
+	if (w->depth != 0 || !w->comma)
+		w->err = 1;	/* a container left open, or no value */
+	if (!w->err)
+		(void)flush(w);
+	/* The text may have been a private key. */
+	explicit_bzero(w->buf, sizeof(w->buf));
+	w->len = 0;
+	return w->err ? -1 : 0;
+}
+
+/*
+ * What comes before a value: the comma after the one before, the key
+ * inside an object.  A key outside an object, none inside one, or a
+ * second value at the top fails the writer.
+ */
+static int
+pre(struct jsonw *w, const char *key)
+{
+	int	 in_obj;
+
+	if (w->err)
+		return -1;
+	in_obj = w->depth > 0 && ((w->objs >> (w->depth - 1)) & 1);
+	if ((key != NULL) != in_obj || (w->depth == 0 && w->comma))
+		return fail(w);
+	if (w->comma && put_char(w, ',') == -1)
+		return -1;
+	if (key != NULL && (put_str(w, key, strlen(key)) == -1 ||
+	    put_char(w, ':') == -1))
+		return -1;
+	return 0;
+}
+
+/* After a value: 0, or -1 when it failed. */
+static int
+post(struct jsonw *w, int rc)
+{
+	if (rc == -1)
+		return fail(w);
+	w->comma = 1;
+	return 0;
+}
+
+static int
+open_c(struct jsonw *w, const char *key, int obj)
+{
+	if (pre(w, key) == -1)
+		return -1;
+	if (w->depth == OPEN_MAX)
+		return fail(w);
+	if (put_char(w, obj ? '{' : '[') == -1)
+		return -1;
+	if (obj)
+		w->objs |= (uint64_t)1 << w->depth;
+	else
+		w->objs &= ~((uint64_t)1 << w->depth);
+	w->depth++;
+	w->comma = 0;
+	return 0;
+}
+
+static int
+close_c(struct jsonw *w, int obj)
+{
+	if (w->err)
+		return -1;
+	if (w->depth == 0 || (int)((w->objs >> (w->depth - 1)) & 1) != obj)
+		return fail(w);
+	w->depth--;
+	return post(w, put_char(w, obj ? '}' : ']'));
+}
+
+int
+jsonw_obj(struct jsonw *w, const char *key)
+{
+	return open_c(w, key, 1);
+}
+
+int
+jsonw_obj_end(struct jsonw *w)
+{
+	return close_c(w, 1);
+}
+
+int
+jsonw_arr(struct jsonw *w, const char *key)
+{
+	return open_c(w, key, 0);
+}
+
+int
+jsonw_arr_end(struct jsonw *w)
+{
+	return close_c(w, 0);
+}
+
+int
+jsonw_str(struct jsonw *w, const char *key, const char *s)
+{
+	if (s == NULL)
+		return jsonw_null(w, key);
+	return jsonw_strn(w, key, s, strlen(s));
+}
+
+int
+jsonw_strn(struct jsonw *w, const char *key, const char *s, size_t n)
+{
+	if (pre(w, key) == -1)
+		return -1;
+	return post(w, put_str(w, s, n));
+}
+
+int
+jsonw_strv(struct jsonw *w, const char *key, char *const *v, size_t n,
+    const char *sep)
+{
+	size_t	 i, seplen = strlen(sep);
+
+	if (pre(w, key) == -1 || put_char(w, '"') == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((i > 0 && put_esc(w, sep, seplen) == -1) ||
+		    put_esc(w, v[i], strlen(v[i])) == -1)
+			return -1;
+	return post(w, put_char(w, '"'));
+}
+
+int
+jsonw_int(struct jsonw *w, const char *key, int64_t v)
+{
+	if (pre(w, key) == -1)
+		return -1;
+	return post(w, put_int(w, v));
+}
+
+int
+jsonw_bool(struct jsonw *w, const char *key, int v)
+{
+	if (pre(w, key) == -1)
+		return -1;
+	return post(w, v ? put(w, "true", 4) : put(w, "false", 5));
+}
+
+int
+jsonw_null(struct jsonw *w, const char *key)
+{
+	if (pre(w, key) == -1)
+		return -1;
+	return post(w, put(w, "null", 4));
+}
+
+int
+jsonw_value(struct jsonw *w, const char *key, const json_t *v)
+{
+	if (pre(w, key) == -1)
+		return -1;
+	if (v == NULL)
+		return fail(w);
+	return post(w, dump(w, v, 0));
 }

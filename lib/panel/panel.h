@@ -364,6 +364,53 @@ const char	*tmpl_errmsg(const struct tmpl *t);
  */
 int		 panel_json_write(const json_t *v, panel_write_fn wr,
 		    void *arg);
+/*
+ * The same text written as it is produced, without a tree: a list page
+ * writes its rows straight from the store's structs.  The calls give the
+ * bytes panel_json_write would give for the value they describe.  Each
+ * value takes its key: a member's name inside an object, NULL in an
+ * array and at the top.  The writer puts the commas and colons, escapes
+ * and UTF-8 checks keys and strings, and hands the text to wr in runs of
+ * up to sizeof(buf).  Errors stick: after a failed write, a string that
+ * is not UTF-8, a key where none belongs (or none where one does), or
+ * more than 64 containers open, every call returns -1 and writes nothing
+ * more, so a caller may check only jsonw_finish.  The members are the
+ * writer's own.
+ */
+struct jsonw {
+	panel_write_fn	 wr;
+	void		*arg;
+	size_t		 len;		/* bytes waiting in buf */
+	unsigned	 depth;		/* containers open */
+	uint64_t	 objs;		/* bit d: container d is an object */
+	int		 comma;		/* a value came last */
+	int		 err;
+	char		 buf[2048];
+};
+void		 jsonw_init(struct jsonw *w, panel_write_fn wr, void *arg);
+/* Hands the rest to wr and wipes buf (it may have held a private key).
+ * 0, or -1 when a call failed, a container is open or nothing was
+ * written. */
+int		 jsonw_finish(struct jsonw *w);
+/* "{" and "}", "[" and "]". */
+int		 jsonw_obj(struct jsonw *w, const char *key);
+int		 jsonw_obj_end(struct jsonw *w);
+int		 jsonw_arr(struct jsonw *w, const char *key);
+int		 jsonw_arr_end(struct jsonw *w);
+/* A string (NUL-terminated; NULL writes null), n bytes of one, or the
+ * strings v[0..n-1] joined by sep as one string (each part must be
+ * UTF-8 on its own). */
+int		 jsonw_str(struct jsonw *w, const char *key, const char *s);
+int		 jsonw_strn(struct jsonw *w, const char *key, const char *s,
+		    size_t n);
+int		 jsonw_strv(struct jsonw *w, const char *key, char *const *v,
+		    size_t n, const char *sep);
+int		 jsonw_int(struct jsonw *w, const char *key, int64_t v);
+int		 jsonw_bool(struct jsonw *w, const char *key, int v);
+int		 jsonw_null(struct jsonw *w, const char *key);
+/* A Jansson value (borrowed) as panel_json_write writes it; NULL fails
+ * the writer (a value that could not be built). */
+int		 jsonw_value(struct jsonw *w, const char *key, const json_t *v);
 /* The escapers used by the filters, writing through wr: 0 or -1. */
 int		 tmpl_escape_html(const char *s, panel_write_fn wr, void *arg);
 int		 tmpl_escape_attr(const char *s, panel_write_fn wr, void *arg);
