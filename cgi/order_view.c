@@ -38,18 +38,6 @@ _Static_assert(sizeof(status_help) / sizeof(status_help[0]) ==
 /* ------------------------------------------------------------------ */
 /* Orders as JSON and as page data.                                     */
 
-/* The names as a JSON array (new reference). */
-static json_t *
-names_json(char *const *v, size_t n)
-{
-	json_t	*a = json_array();
-	size_t	 i;
-
-	for (i = 0; a != NULL && i < n; i++)
-		json_array_append_new(a, json_string(v[i]));
-	return a;
-}
-
 /* The names joined by ", " (new reference). */
 static json_t *
 names_text(char *const *v, size_t n)
@@ -106,60 +94,16 @@ challenge_json(const struct store_order *o, const struct store_authz *a,
 	return j;
 }
 
-/*
- * An order as the API shows it: DESIGN.md's shape {"id","status",
- * "domains","account_id","authorizations","certificate_id","error"} plus
- * the settings and times.  authorizations only when the order was read
- * with them (store_order_get).  New reference or NULL.
- */
-json_t *
-order_view_json(const struct store_order *o, int with_authz)
+/* The authorizations and their challenges as the API shows them (only
+ * when o was read with store_order_get).  New reference or NULL. */
+static json_t *
+authz_json(const struct store_order *o)
 {
-	json_t	*j, *azs, *chs, *e;
+	json_t	*azs, *chs, *e;
 	size_t	 i, k;
 
-	/* Member by member rather than json_pack: lists build one of these
-	 * per order, and the format string costs as much as the members.
-	 * Keys are literals; the names are the library's own. */
-	if ((j = json_object()) == NULL)
-		return NULL;
-	e = order_text_problem(o->error, o, NULL, NULL);
-	if (json_object_set_new_nocheck(j, "id",
-	    json_integer((json_int_t)o->id)) == -1 ||
-	    json_object_set_new_nocheck(j, "status",
-	    json_string_nocheck(store_ord_status_name(o->status))) == -1 ||
-	    json_object_set_new_nocheck(j, "domains",
-	    names_json(o->domains, o->ndomains)) == -1 ||
-	    json_object_set_new_nocheck(j, "account_id",
-	    json_integer((json_int_t)o->account_id)) == -1 ||
-	    json_object_set_new_nocheck(j, "certificate_id",
-	    o->certificate_id > 0 ? json_integer((json_int_t)
-	    o->certificate_id) : json_null()) == -1 ||
-	    json_object_set_new_nocheck(j, "error",
-	    e != NULL ? e : json_null()) == -1 ||
-	    json_object_set_new_nocheck(j, "challenge_type",
-	    json_string_nocheck(acme_chtype_name(o->challenge_type))) == -1 ||
-	    json_object_set_new_nocheck(j, "key_type",
-	    json_string_nocheck(acme_keytype_name(o->key_type))) == -1 ||
-	    json_object_set_new_nocheck(j, "auto",
-	    json_boolean(o->autom)) == -1 ||
-	    json_object_set_new_nocheck(j, "auto_renew",
-	    json_boolean(o->auto_renew)) == -1 ||
-	    json_object_set_new_nocheck(j, "created",
-	    page_time(o->created, 1)) == -1 ||
-	    json_object_set_new_nocheck(j, "updated",
-	    page_time(o->updated, 1)) == -1 ||
-	    json_object_set_new_nocheck(j, "expires",
-	    page_time(o->expires, 1)) == -1 ||
-	    json_object_set_new_nocheck(j, "renews", o->renews > 0 ?
-	    json_integer((json_int_t)o->renews) : json_null()) == -1) {
-		json_decref(j);
-		return NULL;
-	}
-	if (!with_authz)
-		return j;
 	if ((azs = json_array()) == NULL)
-		return j;
+		return NULL;
 	for (i = 0; i < o->nauthz; i++) {
 		const struct store_authz *a = &o->authz[i];
 
@@ -180,8 +124,76 @@ order_view_json(const struct store_order *o, int with_authz)
 		    "error", e != NULL ? e : json_null(),
 		    "challenges", chs));
 	}
-	json_object_set_new(j, "authorizations", azs);
-	return j;
+	return azs;
+}
+
+/*
+ * An order as the API shows it: DESIGN.md's shape {"id","status",
+ * "domains","account_id","authorizations","certificate_id","error"} plus
+ * the settings and times, written as they are read: the list's rows and
+ * the single order's answers all come from here.
+ */
+void
+order_view_members(struct jsonw *w, const struct store_order *o,
+    int with_authz)
+{
+	json_t	*e;
+	size_t	 i;
+
+	jsonw_int(w, "id", o->id);
+	jsonw_str(w, "status", store_ord_status_name(o->status));
+	jsonw_arr(w, "domains");
+	for (i = 0; i < o->ndomains; i++)
+		jsonw_str(w, NULL, o->domains[i]);
+	jsonw_arr_end(w);
+	jsonw_int(w, "account_id", o->account_id);
+	if (o->certificate_id > 0)
+		jsonw_int(w, "certificate_id", o->certificate_id);
+	else
+		jsonw_null(w, "certificate_id");
+	if ((e = order_text_problem(o->error, o, NULL, NULL)) != NULL)
+		jsonw_value(w, "error", e);
+	else
+		jsonw_null(w, "error");
+	json_decref(e);
+	jsonw_str(w, "challenge_type", acme_chtype_name(o->challenge_type));
+	jsonw_str(w, "key_type", acme_keytype_name(o->key_type));
+	jsonw_bool(w, "auto", o->autom);
+	jsonw_bool(w, "auto_renew", o->auto_renew);
+	page_json_time(w, "created", o->created);
+	page_json_time(w, "updated", o->updated);
+	page_json_time(w, "expires", o->expires);
+	if (o->renews > 0)
+		jsonw_int(w, "renews", o->renews);
+	else
+		jsonw_null(w, "renews");
+	if (with_authz && (e = authz_json(o)) != NULL) {
+		jsonw_value(w, "authorizations", e);
+		json_decref(e);
+	}
+}
+
+/*
+ * The JSON answer with order o (authorizations too) and extra's members
+ * (borrowed, may be NULL) after its own; extra's keys are not the
+ * order's.
+ */
+static void
+order_answer(struct rq *rq, int status, const struct store_order *o,
+    json_t *extra)
+{
+	struct jsonw	 w;
+	const char	*key;
+	json_t		*v;
+
+	page_json_begin(rq, status, &w);
+	jsonw_obj(&w, NULL);
+	order_view_members(&w, o, 1);
+	if (extra != NULL)
+		json_object_foreach(extra, key, v)
+			jsonw_value(&w, key, v);
+	jsonw_obj_end(&w);
+	page_json_end(rq, &w);
 }
 
 /* The order's summary for pages (list rows and the detail's top). */
@@ -348,7 +360,6 @@ order_view_reply(struct rq *rq, int status, int64_t id, json_t *extra)
 {
 	struct store_order	*o = NULL;
 	enum panel_err		 pe;
-	json_t			*j;
 	char			 loc[64];
 
 	if ((pe = store_order_get(rq->pn->st, id, auth_owner(rq->user),
@@ -357,15 +368,12 @@ order_view_reply(struct rq *rq, int status, int64_t id, json_t *extra)
 		page_store_fail(rq, pe, "No such order.");
 		return;
 	}
-	j = order_view_json(o, 1);
-	if (j != NULL && extra != NULL)
-		json_object_update(j, extra);
-	json_decref(extra);
 	if (status == 201) {
 		snprintf(loc, sizeof(loc), "/acme/orders/%lld", (long long)id);
 		resp_header(rq->resp, "Location", loc);
 	}
-	resp_json(rq->resp, status, j);
+	order_answer(rq, status, o, extra);
+	json_decref(extra);
 	store_order_free(o);
 }
 
@@ -457,7 +465,7 @@ orders_show(struct rq *rq)
 	struct store_order	*o = NULL;
 	struct store_event_list	*el = NULL;
 	enum panel_err		 pe;
-	json_t			*j, *h;
+	json_t			*x, *h;
 	size_t			 i;
 
 	if ((pe = store_order_get(rq->pn->st, rq->id, auth_owner(rq->user),
@@ -473,8 +481,8 @@ orders_show(struct rq *rq)
 		store_order_free(o);
 		return;
 	}
-	j = order_view_json(o, 1);
-	if (j != NULL && (h = json_array()) != NULL) {
+	/* The history and the suggestions after the order's members. */
+	if ((x = json_object()) != NULL && (h = json_array()) != NULL) {
 		if (store_event_list(rq->pn->st, o->id, &el) == PANEL_OK) {
 			for (i = 0; i < el->n; i++)
 				json_array_append_new(h, json_pack(
@@ -484,11 +492,12 @@ orders_show(struct rq *rq)
 				    "detail", el->v[i].detail));
 			store_event_list_free(el);
 		}
-		json_object_set_new(j, "history", h);
-		json_object_set_new(j, "suggestions",
+		json_object_set_new(x, "history", h);
+		json_object_set_new(x, "suggestions",
 		    order_text_suggest(o->domains, o->ndomains));
 	}
-	resp_json(rq->resp, 200, j);
+	order_answer(rq, 200, o, x);
+	json_decref(x);
 	store_order_free(o);
 }
 
@@ -581,7 +590,7 @@ orders_challenges(struct rq *rq)
 	snprintf(obj, sizeof(obj), "order:%lld", (long long)o->id);
 	page_audit(rq, "challenge.view", obj, "ok", NULL);
 	if (rq->req->want_json)
-		resp_json(rq->resp, 200, order_view_json(o, 1));
+		order_answer(rq, 200, o, NULL);
 	else
 		page_render(rq, 200, "challenges", challenges_data(o, 0, NULL));
 	store_order_free(o);

@@ -128,7 +128,8 @@ orders_list(struct rq *rq)
 	enum panel_err			 pe;
 	enum store_ord_status		 st;
 	const char			*s;
-	json_t				*arr = NULL, *d;
+	json_t				*d;
+	struct jsonw			 w;
 	struct tmpl_rows		 rows[2];
 	char				 next[24];
 	size_t				 i;
@@ -172,15 +173,23 @@ orders_list(struct rq *rq)
 		return;
 	}
 	if (rq->req->want_json) {
-		if ((arr = json_array()) == NULL)
-			goto oom;
-		for (i = 0; i < l->n; i++)
-			json_array_append_new(arr,
-			    order_view_json(&l->v[i], 0));
-		resp_json(rq->resp, 200, json_pack("{s:o,s:o,s:I}", "orders",
-		    arr, "next", l->next > 0 ?
-		    json_integer((json_int_t)l->next) : json_null(), "total",
-		    (json_int_t)l->total));
+		/* Written row by row as read: no JSON tree per order. */
+		page_json_begin(rq, 200, &w);
+		jsonw_obj(&w, NULL);
+		jsonw_arr(&w, "orders");
+		for (i = 0; i < l->n; i++) {
+			jsonw_obj(&w, NULL);
+			order_view_members(&w, &l->v[i], 0);
+			jsonw_obj_end(&w);
+		}
+		jsonw_arr_end(&w);
+		if (l->next > 0)
+			jsonw_int(&w, "next", l->next);
+		else
+			jsonw_null(&w, "next");
+		jsonw_int(&w, "total", l->total);
+		jsonw_obj_end(&w);
+		page_json_end(rq, &w);
 		store_order_list_free(l);
 		return;
 	}
@@ -205,11 +214,6 @@ bad:
 	else
 		page_error(rq, 500, "internal", "The request could not be "
 		    "checked.", NULL);
-	return;
-oom:
-	json_decref(arr);
-	store_order_list_free(l);
-	rq->resp->failed = 1;
 }
 
 /* ------------------------------------------------------------------ */

@@ -53,11 +53,14 @@ json_t		*order_text_suggestions(const json_t *s);
 /* order_view.c */
 
 /*
- * An order as the API shows it (DESIGN.md's shape plus the settings and
- * times); with_authz adds the authorizations and challenges (only when o
- * was read with store_order_get).  New reference or NULL.
+ * Writes an order as the API shows it (DESIGN.md's shape plus the
+ * settings and times) as members of the object w has open; with_authz
+ * adds the authorizations and challenges (only when o was read with
+ * store_order_get).  The one source of an order's JSON: the list and the
+ * single order's answers all write it here.  Errors stay in w.
  */
-json_t		*order_view_json(const struct store_order *o, int with_authz);
+void		 order_view_members(struct jsonw *w,
+		    const struct store_order *o, int with_authz);
 /* The order's summary for pages (list rows, the detail's top).  New
  * reference or NULL. */
 json_t		*order_view_page(const struct store_order *o);
@@ -67,7 +70,8 @@ json_t		*order_view_page(const struct store_order *o);
 void		 order_view_rows(struct tmpl_rows *rows, const char *name,
 		    const struct store_order *v, size_t n);
 /* The JSON answer with order id read again (owner-checked), extra's
- * members (reference stolen, may be NULL) merged in; 201 adds Location. */
+ * members (reference stolen, may be NULL; keys not the order's) after
+ * its own; 201 adds Location. */
 void		 order_view_reply(struct rq *, int status, int64_t id,
 		    json_t *extra);
 

@@ -50,6 +50,18 @@ void	page_render(struct rq *, int status, const char *name, json_t *data);
  * as JSON; the caller answers a JSON client itself. */
 void	page_render_rows(struct rq *, int status, const char *name,
 	    json_t *data, const struct tmpl_rows *rows, size_t nrows);
+/*
+ * A JSON answer written as it is produced (jsonw, panel.h): begin points
+ * w at the body (emptied) with status; the caller writes one value; end
+ * adds the newline resp_json ends with.  When any of w's calls failed (a
+ * write, a string that is not UTF-8) the answer is a 500 with no body,
+ * as resp_json gives for a value it cannot write.
+ */
+void	page_json_begin(struct rq *, int status, struct jsonw *w);
+void	page_json_end(struct rq *, struct jsonw *w);
+/* A time as the API shows it: ISO 8601 (UTC), or null for t <= 0, as
+ * page_time(t, 1) gives it. */
+void	page_json_time(struct jsonw *w, const char *key, int64_t t);
 /* 303 See Other to a path under the panel (JSON: status + body). */
 void	page_redirect(struct rq *, const char *path);
 /* An error page or the API error shape. */

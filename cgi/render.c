@@ -254,6 +254,41 @@ page_render_rows(struct rq *rq, int status, const char *name, json_t *data,
 	json_decref(data);
 }
 
+void
+page_json_begin(struct rq *rq, int status, struct jsonw *w)
+{
+	struct resp	*p = rq->resp;
+
+	body_reset(p);
+	p->status = status;
+	resp_type(p, "application/json");
+	jsonw_init(w, resp_writer, p);
+}
+
+void
+page_json_end(struct rq *rq, struct jsonw *w)
+{
+	if (jsonw_finish(w) == -1) {
+		if (!rq->resp->failed)
+			fprintf(stderr, "acme.fcgi: JSON answer refused: a "
+			    "string is not UTF-8, or the value is malformed\n");
+		rq->resp->failed = 1;
+		return;
+	}
+	resp_add(rq->resp, "\n", 1);
+}
+
+void
+page_json_time(struct jsonw *w, const char *key, int64_t t)
+{
+	char	 buf[21];
+
+	if (t <= 0)
+		jsonw_null(w, key);
+	else
+		jsonw_str(w, key, panel_time_iso((time_t)t, buf));
+}
+
 /*
  * A path is sent as is when it is already under the panel ("/acme",
  * "/acme/..."); a bare "/orders/5" is taken relative to the panel.
