@@ -40,17 +40,29 @@ flush(struct jsonw *w)
 	return 0;
 }
 
+/* Room for n bytes (n <= sizeof(buf)) at the end of buf, or NULL. */
+static char *
+room(struct jsonw *w, size_t n)
+{
+	if (n > sizeof(w->buf) - w->len && flush(w) == -1)
+		return NULL;
+	return w->buf + w->len;
+}
+
 /* Appends n bytes; a run longer than buf goes to the writer itself. */
 static int
 put(struct jsonw *w, const char *s, size_t n)
 {
-	if (n > sizeof(w->buf) - w->len) {
+	char	*p;
+
+	if (n > sizeof(w->buf)) {
 		if (flush(w) == -1)
 			return -1;
-		if (n > sizeof(w->buf))
-			return w->wr(w->arg, s, n) == -1 ? fail(w) : 0;
+		return w->wr(w->arg, s, n) == -1 ? fail(w) : 0;
 	}
-	memcpy(w->buf + w->len, s, n);
+	if ((p = room(w, n)) == NULL)
+		return -1;
+	memcpy(p, s, n);
 	w->len += n;
 	return 0;
 }
@@ -129,6 +141,18 @@ u_escape(char *p, uint32_t c)
 	p[5] = hexdig[c & 15];
 }
 
+/* 1 for the bytes a string holds as they are: printable ASCII but the
+ * quote and the backslash (DEL too, as Jansson writes it). */
+static const unsigned char	 plain[256] = {
+	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+_Static_assert(sizeof(plain) == 256, "plain");
+
 /* The escaped text of n bytes, without quotes. */
 static int
 put_esc(struct jsonw *w, const char *str, size_t n)
@@ -140,8 +164,7 @@ put_esc(struct jsonw *w, const char *str, size_t n)
 	uint32_t		 c;
 
 	while (s < end) {
-		for (run = s; s < end && *s >= 0x20 && *s < 0x80 &&
-		    *s != '"' && *s != '\\'; s++)
+		for (run = s; s < end && plain[*s]; s++)
 			continue;
 		if (s > run && put(w, (const char *)run,
 		    (size_t)(s - run)) == -1)
@@ -178,11 +201,28 @@ put_esc(struct jsonw *w, const char *str, size_t n)
 	return 0;
 }
 
-/* A quoted, escaped string of n bytes. */
+/* A quoted, escaped string of n bytes: one copy when nothing in it needs
+ * escaping, as for keys and most values. */
 static int
 put_str(struct jsonw *w, const char *s, size_t n)
 {
-	if (put_char(w, '"') == -1 || put_esc(w, s, n) == -1)
+	const unsigned char	*u = (const unsigned char *)s;
+	char			*p;
+	size_t			 i;
+
+	for (i = 0; i < n && plain[u[i]]; i++)
+		continue;
+	if (i == n && n + 2 <= sizeof(w->buf)) {
+		if ((p = room(w, n + 2)) == NULL)
+			return -1;
+		p[0] = '"';
+		memcpy(p + 1, s, n);
+		p[n + 1] = '"';
+		w->len += n + 2;
+		return 0;
+	}
+	if (put_char(w, '"') == -1 || put(w, s, i) == -1 ||
+	    put_esc(w, s + i, n - i) == -1)
 		return -1;
 	return put_char(w, '"');
 }
@@ -289,19 +329,37 @@ jsonw_finish(struct jsonw *w)
 static int
 pre(struct jsonw *w, const char *key)
 {
-	int	 in_obj;
+	const unsigned char	*u = (const unsigned char *)key;
+	char			*p;
+	size_t			 n;
+	int			 in_obj;
 
 	if (w->err)
 		return -1;
 	in_obj = w->depth > 0 && ((w->objs >> (w->depth - 1)) & 1);
 	if ((key != NULL) != in_obj || (w->depth == 0 && w->comma))
 		return fail(w);
-	if (w->comma && put_char(w, ',') == -1)
+	if (key == NULL)
+		return w->comma ? put_char(w, ',') : 0;
+	/* The usual key, a short literal: ,"key": in one go. */
+	for (n = 0; plain[u[n]]; n++)
+		continue;
+	if (key[n] == '\0' && n + 4 <= sizeof(w->buf)) {
+		if ((p = room(w, n + 4)) == NULL)
+			return -1;
+		if (w->comma)
+			*p++ = ',';
+		*p++ = '"';
+		memcpy(p, key, n);
+		p[n] = '"';
+		p[n + 1] = ':';
+		w->len = (size_t)(p + n + 2 - w->buf);
+		return 0;
+	}
+	if ((w->comma && put_char(w, ',') == -1) ||
+	    put_str(w, key, strlen(key)) == -1)
 		return -1;
-	if (key != NULL && (put_str(w, key, strlen(key)) == -1 ||
-	    put_char(w, ':') == -1))
-		return -1;
-	return 0;
+	return put_char(w, ':');
 }
 
 /* After a value: 0, or -1 when it failed. */
