@@ -205,6 +205,43 @@ send_csv(struct rq *rq, const struct audit_list *l, const char *query)
 	page_audit(rq, "audit.export", "audit_log", "ok", detail);
 }
 
+/*
+ * The JSON answer, {"entries":[...],"next"} with DESIGN.md's entry
+ * {"id","at","actor","ip","action","object","result","detail"} (as
+ * audit_entry_json builds it), written entry by entry as read.
+ */
+static void
+send_json(struct rq *rq, const struct audit_list *l)
+{
+	struct jsonw		 w;
+	const struct audit_entry *e;
+	size_t			 i;
+
+	page_json_begin(rq, 200, &w);
+	jsonw_obj(&w, NULL);
+	jsonw_arr(&w, "entries");
+	for (i = 0; i < l->n; i++) {
+		e = &l->v[i];
+		jsonw_obj(&w, NULL);
+		jsonw_int(&w, "id", e->id);
+		jsonw_str(&w, "at", e->at);
+		jsonw_str(&w, "actor", e->actor);
+		jsonw_str(&w, "ip", e->ip);
+		jsonw_str(&w, "action", e->action);
+		jsonw_str(&w, "object", e->object);
+		jsonw_str(&w, "result", audit_result_name(e->result));
+		jsonw_str(&w, "detail", e->detail);
+		jsonw_obj_end(&w);
+	}
+	jsonw_arr_end(&w);
+	if (l->next > 0)
+		jsonw_int(&w, "next", l->next);
+	else
+		jsonw_null(&w, "next");
+	jsonw_obj_end(&w);
+	page_json_end(rq, &w);
+}
+
 /* The fields of the page's table. */
 enum entry_field {
 	EF_ID,
@@ -309,7 +346,7 @@ audit_list(struct rq *rq)
 	struct audit_args	 a;
 	struct audit_filter	 f;
 	struct audit_list	*l = NULL;
-	json_t			*d = NULL, *entries, *e;
+	json_t			*d = NULL, *e;
 	struct tmpl_rows	 rows[2];
 	char			*query = NULL;
 	enum panel_err		 rc;
@@ -346,13 +383,7 @@ audit_list(struct rq *rq)
 	}
 
 	if (rq->req->want_json) {
-		entries = json_array();
-		for (i = 0; i < l->n; i++)
-			json_array_append_new(entries,
-			    audit_entry_json(&l->v[i]));
-		page_render(rq, 200, "audit", json_pack("{s:o,s:o}",
-		    "entries", entries, "next", l->next > 0 ?
-		    json_integer(l->next) : json_null()));
+		send_json(rq, l);
 		goto out;
 	}
 	rows[0] = (struct tmpl_rows){ "entries", l->n, entry_fields, EF__MAX,
