@@ -28,25 +28,17 @@ json_time(int64_t t)
 	return json_string(panel_time_iso((time_t)t, buf));
 }
 
-/* Sets "domains" (array) and "domains_text" ("a, b, c") in o. */
+/* "domains" (array) and "domains_text" ("a, b, c") of a row. */
 static void
-set_domains(json_t *o, char *const *v, size_t n)
+domains_json(struct jsonw *w, char *const *v, size_t n)
 {
-	json_t		*a = json_array();
-	struct resp	 t;
-	size_t		 i;
+	size_t	 i;
 
-	memset(&t, 0, sizeof(t));
-	for (i = 0; i < n; i++) {
-		json_array_append_new(a, json_string(v[i]));
-		if (i > 0)
-			resp_puts(&t, ", ");
-		resp_puts(&t, v[i]);
-	}
-	json_object_set_new(o, "domains", a);
-	json_object_set_new(o, "domains_text",
-	    json_string(t.body != NULL && !t.failed ? t.body : ""));
-	resp_clear(&t);
+	jsonw_arr(w, "domains");
+	for (i = 0; i < n; i++)
+		jsonw_str(w, NULL, v[i]);
+	jsonw_arr_end(w);
+	jsonw_strv(w, "domains_text", v, n, ", ");
 }
 
 /*
@@ -71,16 +63,6 @@ problem_text(const char *s, char buf[ERROR_TEXT_MAX + 4])
 	return buf;
 }
 
-static json_t *
-problem_json(const char *problem)
-{
-	char		 buf[ERROR_TEXT_MAX + 4];
-	const char	*s = problem_text(problem, buf);
-	json_t		*out = s != NULL ? json_string(s) : NULL;
-
-	return out != NULL ? out : json_null();
-}
-
 /* Days from now to t, rounded towards the past for dead ones. */
 static int64_t
 days_left(int64_t t, int64_t now)
@@ -90,57 +72,56 @@ days_left(int64_t t, int64_t now)
 	return (t - now) / DAY;
 }
 
-static json_t *
-expiring_json(const struct store_cert_list *l, int64_t now)
+/* The certificates expiring soonest, written as read. */
+static void
+expiring_json(struct jsonw *w, const struct store_cert_list *l, int64_t now)
 {
-	json_t	*a = json_array(), *o;
 	size_t	 i;
 
+	jsonw_arr(w, "expiring");
 	for (i = 0; l != NULL && i < l->n; i++) {
 		const struct store_cert	*c = &l->v[i];
 		int64_t			 left = days_left(c->not_after, now);
 
-		o = json_pack("{s:I,s:I,s:o,s:I,s:b,s:s?}",
-		    "id", (json_int_t)c->id,
-		    "order_id", (json_int_t)c->order_id,
-		    "not_after", json_time(c->not_after),
-		    "days_left", (json_int_t)left,
-		    "urgent", left < URGENT_DAYS,
-		    "serial", c->serial);
-		if (o == NULL)
-			continue;
-		set_domains(o, c->domains, c->ndomains);
-		json_array_append_new(a, o);
+		jsonw_obj(w, NULL);
+		jsonw_int(w, "id", c->id);
+		jsonw_int(w, "order_id", c->order_id);
+		page_json_time(w, "not_after", c->not_after);
+		jsonw_int(w, "days_left", left);
+		jsonw_bool(w, "urgent", left < URGENT_DAYS);
+		jsonw_str(w, "serial", c->serial);
+		domains_json(w, c->domains, c->ndomains);
+		jsonw_obj_end(w);
 	}
-	return a;
+	jsonw_arr_end(w);
 }
 
-/* Orders as the dashboard lists them; with_error adds the problem. */
-static json_t *
-orders_json(const struct store_order_list *l, int with_error)
+/* Orders as the dashboard lists them, written as read; with_error adds
+ * the problem's text. */
+static void
+orders_json(struct jsonw *w, const char *key,
+    const struct store_order_list *l, int with_error)
 {
-	json_t	*a = json_array(), *o;
+	char	 buf[ERROR_TEXT_MAX + 4];
 	size_t	 i;
 
+	jsonw_arr(w, key);
 	for (i = 0; l != NULL && i < l->n; i++) {
 		const struct store_order *od = &l->v[i];
 
-		o = json_pack("{s:I,s:s,s:I,s:o,s:o,s:I}",
-		    "id", (json_int_t)od->id,
-		    "status", store_ord_status_name(od->status),
-		    "account_id", (json_int_t)od->account_id,
-		    "created", json_time(od->created),
-		    "updated", json_time(od->updated),
-		    "certificate_id", (json_int_t)od->certificate_id);
-		if (o == NULL)
-			continue;
-		set_domains(o, od->domains, od->ndomains);
+		jsonw_obj(w, NULL);
+		jsonw_int(w, "id", od->id);
+		jsonw_str(w, "status", store_ord_status_name(od->status));
+		jsonw_int(w, "account_id", od->account_id);
+		page_json_time(w, "created", od->created);
+		page_json_time(w, "updated", od->updated);
+		jsonw_int(w, "certificate_id", od->certificate_id);
+		domains_json(w, od->domains, od->ndomains);
 		if (with_error)
-			json_object_set_new(o, "error",
-			    problem_json(od->error));
-		json_array_append_new(a, o);
+			jsonw_str(w, "error", problem_text(od->error, buf));
+		jsonw_obj_end(w);
 	}
-	return a;
+	jsonw_arr_end(w);
 }
 
 static json_t *
@@ -359,6 +340,7 @@ dash_get(struct rq *rq)
 	int64_t				 owner = auth_owner(rq->user);
 	enum panel_err			 rc;
 	json_t				*d;
+	struct jsonw			 w;
 
 	memset(&cnt, 0, sizeof(cnt));
 	memset(&f, 0, sizeof(f));
@@ -395,21 +377,22 @@ dash_get(struct rq *rq)
 			dash_html(rq, d, &dr);
 		goto out;
 	}
-	d = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o}",
-	    "accounts", (json_int_t)cnt.accounts,
-	    "orders_active", (json_int_t)cnt.orders_active,
-	    "orders_failed", (json_int_t)cnt.orders_failed,
-	    "certs_valid", (json_int_t)cnt.certs_valid,
-	    "certs_expiring", (json_int_t)cnt.certs_expiring,
-	    "expiring", expiring_json(exp, now),
-	    "recent", orders_json(recent, 0),
-	    "failures", orders_json(fail, 1),
-	    "last_sweep", sweep_json(sw));
-	if (d == NULL) {
-		rq->resp->failed = 1;
-		goto out;
-	}
-	page_render(rq, 200, "dashboard", d);
+	/* The lists are written as read: no JSON tree per row. */
+	page_json_begin(rq, 200, &w);
+	jsonw_obj(&w, NULL);
+	jsonw_int(&w, "accounts", cnt.accounts);
+	jsonw_int(&w, "orders_active", cnt.orders_active);
+	jsonw_int(&w, "orders_failed", cnt.orders_failed);
+	jsonw_int(&w, "certs_valid", cnt.certs_valid);
+	jsonw_int(&w, "certs_expiring", cnt.certs_expiring);
+	expiring_json(&w, exp, now);
+	orders_json(&w, "recent", recent, 0);
+	orders_json(&w, "failures", fail, 1);
+	d = sweep_json(sw);
+	jsonw_value(&w, "last_sweep", d);
+	json_decref(d);
+	jsonw_obj_end(&w);
+	page_json_end(rq, &w);
 	goto out;
 err:
 	fprintf(stderr, "acme.fcgi: dashboard: %s: %s\n", panel_strerror(rc),
