@@ -94,21 +94,34 @@ cert_page(const struct store_cert *c, int64_t now, int64_t viewer)
 	return j;
 }
 
+/* The cursor of the page after l's last row as "NOT_AFTER.ID" (the
+ * ?after= query), or NULL at the end; buf holds it. */
+static const char *
+next_text(const struct store_cert_list *l, char buf[48])
+{
+	if (l->next.id <= 0)
+		return NULL;
+	snprintf(buf, 48, "%lld.%lld", (long long)l->next.not_after,
+	    (long long)l->next.id);
+	return buf;
+}
+
 /*
- * The list page's data for page `page` (0-based), with an error message
- * when given.  New reference, or NULL with *pe set.
+ * The list page's data for the page after cur (NULL: the first), with an
+ * error message when given.  New reference, or NULL with *pe set.
  */
 static json_t *
-list_data(struct rq *rq, unsigned page, enum panel_err *pe)
+list_data(struct rq *rq, const struct store_cert_cursor *cur,
+    enum panel_err *pe)
 {
 	struct store_cert_list	*l = NULL;
 	json_t			*arr, *d;
 	int64_t			 now = time(NULL);
 	size_t			 i;
-	char			 prev[16], next[16];
+	char			 next[48];
 
-	if ((*pe = store_cert_list(rq->pn->st, auth_owner(rq->user),
-	    page * CERTS_PAGE, CERTS_PAGE, &l)) != PANEL_OK)
+	if ((*pe = store_cert_list(rq->pn->st, auth_owner(rq->user), cur,
+	    CERTS_PAGE, &l)) != PANEL_OK)
 		return NULL;
 	if ((arr = json_array()) == NULL) {
 		store_cert_list_free(l);
@@ -118,73 +131,71 @@ list_data(struct rq *rq, unsigned page, enum panel_err *pe)
 	for (i = 0; i < l->n; i++)
 		json_array_append_new(arr, cert_page(&l->v[i], now,
 		    rq->user->user_id));
-	snprintf(prev, sizeof(prev), "%u", page > 0 ? page - 1 : 0);
-	snprintf(next, sizeof(next), "%u", page + 1);
-	d = json_pack("{s:b,s:o,s:I,s:b,s:s,s:s?}",
+	d = json_pack("{s:b,s:o,s:I,s:b,s:s?}",
 	    "has_certificates", json_array_size(arr) > 0,
 	    "certificates", arr,
 	    "total", (json_int_t)l->total,
-	    "has_prev", page > 0,
-	    "prev", prev,
-	    "next", (int64_t)(page + 1) * CERTS_PAGE < l->total ? next :
-	    NULL);
+	    "has_prev", cur != NULL,
+	    "next", next_text(l, next));
 	store_cert_list_free(l);
 	if (d == NULL)
 		*pe = PANEL_ERR_NOMEM;
 	return d;
 }
 
-/* The ?page= query: 0-based page number. */
+/*
+ * The ?after= query, "NOT_AFTER.ID" as next_text writes it: 1 with *cur
+ * set, 0 when absent, -1 when malformed (400 written).
+ */
 static int
-page_param(struct rq *rq, unsigned *page)
+after_param(struct rq *rq, struct store_cert_cursor *cur)
 {
-	struct valid_value	 v;
-	struct valid_error	 ve;
-	const char		*s = req_query(rq->req, "page");
-	enum panel_err		 pe;
+	const char	*s = req_query(rq->req, "after"), *p;
+	int64_t		 v[2] = { 0, 0 };
+	size_t		 i, n;
 
-	*page = 0;
 	if (page_blank(s))
 		return 0;
-	memset(&v, 0, sizeof(v));
-	memset(&ve, 0, sizeof(ve));
-	/* valid.c has no "page" field: its "limit" validator takes the
-	 * same kind (a small unsigned number). */
-	pe = valid_field("page", s, rq->pn->cfg, &v, &ve);
-	if (pe == PANEL_ERR_ARG)
-		pe = valid_field("limit", s, rq->pn->cfg, &v, &ve);
-	if (pe != PANEL_OK || v.i < 0 || v.i > 100000) {
-		valid_value_clear(&v);
-		page_error(rq, 400, "invalid", "The page number is not "
-		    "valid.", "page");
+	for (p = s, i = 0; i < 2; i++) {
+		for (n = 0; *p >= '0' && *p <= '9' && n < 18; p++, n++)
+			v[i] = v[i] * 10 + (*p - '0');
+		if (n == 0 || (i == 0 && *p++ != '.'))
+			break;
+	}
+	if (i < 2 || *p != '\0' || v[1] <= 0) {
+		page_error(rq, 400, "invalid", "The page cursor is not valid: "
+		    "follow the list's own links.", "after");
 		return -1;
 	}
-	*page = (unsigned)v.i;
-	valid_value_clear(&v);
-	return 0;
+	cur->not_after = v[0];
+	cur->id = v[1];
+	return 1;
 }
 
 void
 certs_list(struct rq *rq)
 {
-	struct store_cert_list	*l = NULL;
-	enum panel_err		 pe;
-	json_t			*arr, *d;
-	int64_t			 now = time(NULL);
-	unsigned		 page;
-	size_t			 i;
+	struct store_cert_list		*l = NULL;
+	struct store_cert_cursor	 cur;
+	enum panel_err			 pe;
+	json_t				*arr, *d;
+	int64_t				 now = time(NULL);
+	size_t				 i;
+	int				 has;
+	char				 next[48];
+	const char			*nt;
 
-	if (page_param(rq, &page) == -1)
+	if ((has = after_param(rq, &cur)) == -1)
 		return;
 	if (!rq->req->want_json) {
-		if ((d = list_data(rq, page, &pe)) == NULL)
+		if ((d = list_data(rq, has ? &cur : NULL, &pe)) == NULL)
 			page_store_fail(rq, pe, "No certificates.");
 		else
 			page_render(rq, 200, "certificates", d);
 		return;
 	}
 	if ((pe = store_cert_list(rq->pn->st, auth_owner(rq->user),
-	    page * CERTS_PAGE, CERTS_PAGE, &l)) != PANEL_OK) {
+	    has ? &cur : NULL, CERTS_PAGE, &l)) != PANEL_OK) {
 		page_store_fail(rq, pe, "No certificates.");
 		return;
 	}
@@ -195,10 +206,10 @@ certs_list(struct rq *rq)
 	}
 	for (i = 0; i < l->n; i++)
 		json_array_append_new(arr, cert_json(&l->v[i], now));
+	nt = next_text(l, next);
 	resp_json(rq->resp, 200, json_pack("{s:o,s:I,s:o}", "certificates",
-	    arr, "total", (json_int_t)l->total, "next",
-	    (int64_t)(page + 1) * CERTS_PAGE < l->total ?
-	    json_integer(page + 1) : json_null()));
+	    arr, "total", (json_int_t)l->total, "next", nt != NULL ?
+	    json_string(nt) : json_null()));
 	store_cert_list_free(l);
 }
 

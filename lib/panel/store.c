@@ -48,6 +48,7 @@ EMBED_SQL(panel_sql_0007, "sql/0007_counts.sql");
 EMBED_SQL(panel_sql_0008, "sql/0008_failures.sql");
 EMBED_SQL(panel_sql_0009, "sql/0009_order_counts.sql");
 EMBED_SQL(panel_sql_0010, "sql/0010_expiry_days.sql");
+EMBED_SQL(panel_sql_0011, "sql/0011_cert_counts.sql");
 
 extern const char panel_sql_0001[];
 extern const char panel_sql_0002[];
@@ -59,6 +60,7 @@ extern const char panel_sql_0007[];
 extern const char panel_sql_0008[];
 extern const char panel_sql_0009[];
 extern const char panel_sql_0010[];
+extern const char panel_sql_0011[];
 
 static const char *const migrations[] = {
 	panel_sql_0001,
@@ -71,6 +73,7 @@ static const char *const migrations[] = {
 	panel_sql_0008,
 	panel_sql_0009,
 	panel_sql_0010,
+	panel_sql_0011,
 };
 
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))

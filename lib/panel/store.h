@@ -556,10 +556,17 @@ struct store_cert {
 	int64_t			 created;
 };
 
+/* Where a page of the certificates list starts: after this one. */
+struct store_cert_cursor {
+	int64_t			 not_after;
+	int64_t			 id;
+};
+
 struct store_cert_list {
 	struct store_cert	*v;
 	size_t			 n;
 	int64_t			 total;
+	struct store_cert_cursor next;	/* store_cert_list: id 0 at the end */
 	struct strpool		*pool;	/* the rows' strings */
 };
 
@@ -573,10 +580,11 @@ enum panel_err	 store_cert_get(struct store *st, int64_t id, int64_t owner,
 /* The newest certificate of an order, owner-checked. */
 enum panel_err	 store_cert_by_order(struct store *st, int64_t order_id,
 		    int64_t owner, struct store_cert **out);
-/* Certificates of owner (0: all) soonest expiry first; offset paging,
- * limit 0: 50, at most 500. */
+/* Certificates of owner (0: all) soonest expiry first, a page of limit
+ * (0: 50, at most 500) after the cursor after (NULL: from the first);
+ * total counts them all, next is the next page's cursor. */
 enum panel_err	 store_cert_list(struct store *st, int64_t owner,
-		    unsigned offset, unsigned limit,
+		    const struct store_cert_cursor *after, unsigned limit,
 		    struct store_cert_list **out);
 enum panel_err	 store_cert_set_key(struct store *st, int64_t id,
 		    const unsigned char *key_enc, size_t len);

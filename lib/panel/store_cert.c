@@ -158,9 +158,11 @@ store_cert_by_order(struct store *st, int64_t order_id, int64_t owner,
 	return cert_one(st, s, out);
 }
 
-/* Reads all rows of a bound certificate SELECT into a new list. */
+/* Reads the rows of a bound certificate SELECT into a new list: at most
+ * max (0: all); *more (may be NULL) tells whether there were more. */
 static enum panel_err
-cert_rows(struct store *st, sqlite3_stmt *s, struct store_cert_list **out)
+cert_page(struct store *st, sqlite3_stmt *s, size_t max, int *more,
+    struct store_cert_list **out)
 {
 	struct store_cert_list	*l;
 	void			*v = NULL;
@@ -171,7 +173,7 @@ cert_rows(struct store *st, sqlite3_stmt *s, struct store_cert_list **out)
 		return PANEL_ERR_NOMEM;
 	}
 	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), cert_row, &l->pool,
-	    0, NULL);
+	    max, more);
 	l->v = v;
 	if (err != PANEL_OK) {
 		store_cert_list_free(l);
@@ -182,27 +184,46 @@ cert_rows(struct store *st, sqlite3_stmt *s, struct store_cert_list **out)
 	return PANEL_OK;
 }
 
-enum panel_err
-store_cert_list(struct store *st, int64_t owner, unsigned offset,
-    unsigned limit, struct store_cert_list **out)
+/* Reads all rows of a bound certificate SELECT into a new list. */
+static enum panel_err
+cert_rows(struct store *st, sqlite3_stmt *s, struct store_cert_list **out)
 {
-	sqlite3_stmt	*s;
-	enum panel_err	 err;
-	int64_t		 total;
+	return cert_page(st, s, 0, NULL, out);
+}
+
+enum panel_err
+store_cert_list(struct store *st, int64_t owner,
+    const struct store_cert_cursor *after, unsigned limit,
+    struct store_cert_list **out)
+{
+	struct store_cert_list	*l;
+	sqlite3_stmt		*s;
+	enum panel_err		 err;
+	int64_t			 total;
+	int			 more = 0;
 
 	*out = NULL;
+	limit = clamp_limit(limit);
 	if ((s = st_prep(st, ST_CERT_COUNT)) == NULL ||
 	    BIND(st, s, P_I(owner)) == -1)
 		return PANEL_ERR_DB;
 	if ((err = st_count(st, s, &total)) != PANEL_OK)
 		return err;
+	/* One more than a page tells whether there is a next one. */
 	s = st_prep(st, owner ? ST_CERT_LIST_OWNER : ST_CERT_LIST_ALL);
-	if (s == NULL || BIND(st, s, P_I(owner), P_I(clamp_limit(limit)),
-	    P_I(offset)) == -1)
+	if (s == NULL || BIND(st, s, P_I(owner), P_I((int64_t)limit + 1),
+	    P_I(after != NULL ? after->not_after : INT64_MIN),
+	    P_I(after != NULL ? after->id : INT64_MIN)) == -1)
 		return PANEL_ERR_DB;
-	if ((err = cert_rows(st, s, out)) == PANEL_OK)
-		(*out)->total = total;
-	return err;
+	if ((err = cert_page(st, s, limit, &more, &l)) != PANEL_OK)
+		return err;
+	l->total = total;
+	if (more && l->n > 0) {
+		l->next.not_after = l->v[l->n - 1].not_after;
+		l->next.id = l->v[l->n - 1].id;
+	}
+	*out = l;
+	return PANEL_OK;
 }
 
 enum panel_err

@@ -314,13 +314,17 @@ static const char *const sql[] = {
 	    "WHERE c.order_id = ?1 AND (?2 = 0 OR c.owner = ?2) "
 	    "ORDER BY c.id DESC LIMIT 1",
 	/* ?1 owner, ?2 limit, ?3 offset */
+	/* Keyset pages: after (?3 not_after, ?4 id); certificates_not_after
+	 * and certificates_owner. */
 	[ST_CERT_LIST_ALL] = "SELECT " CERT_LCOLS " FROM certificates c "
-	    "WHERE ?1 = 0 ORDER BY c.not_after, c.id LIMIT ?2 OFFSET ?3",
+	    "WHERE ?1 = 0 AND (c.not_after, c.id) > (?3, ?4) "
+	    "ORDER BY c.not_after, c.id LIMIT ?2",
 	[ST_CERT_LIST_OWNER] = "SELECT " CERT_LCOLS " FROM certificates c "
-	    "WHERE c.owner = ?1 ORDER BY c.not_after, c.id "
-	    "LIMIT ?2 OFFSET ?3",
-	[ST_CERT_COUNT] = "SELECT count(*) FROM certificates "
-	    "WHERE ?1 = 0 OR owner = ?1",
+	    "WHERE c.owner = ?1 AND (c.not_after, c.id) > (?3, ?4) "
+	    "ORDER BY c.not_after, c.id LIMIT ?2",
+	/* Kept by the triggers of 0011 (owner 0: everyone's). */
+	[ST_CERT_COUNT] = "SELECT coalesce(max(n), 0) FROM cert_counts "
+	    "WHERE owner = ?1",
 	[ST_CERT_SET_KEY] = "UPDATE certificates SET key_enc = ?1 "
 	    "WHERE id = ?2",
 	[ST_CERT_REVOKE] = "UPDATE certificates SET status = 'revoked', "

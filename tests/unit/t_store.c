@@ -28,6 +28,7 @@ static const char *const tables[] = {
 	"audit_log", "accounts", "orders", "authorizations", "challenges",
 	"certificates", "order_events", "billing_intents", "alerts",
 	"sweep_runs", "dash_counts", "order_counts", "cert_expiry_days",
+	"cert_counts",
 };
 
 /* A raw connection for looking behind the store's back. */
@@ -66,8 +67,8 @@ test_migrations(void)
 	size_t		 i;
 
 	ok(store_open(dbpath, &st) == PANEL_OK, "open creates the database");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 10 &&
-	    store_schema_latest() == 10, "user_version is 10 after "
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 11 &&
+	    store_schema_latest() == 11, "user_version is 11 after "
 	    "migrations");
 	ok(stat(dbpath, &sb) == 0 && (sb.st_mode & 077) == 0,
 	    "database file is 0600");
@@ -96,14 +97,14 @@ test_migrations(void)
 	store_close(st);
 	st = NULL;
 	ok(store_open(dbpath, &st) == PANEL_OK, "reopen");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 10,
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 11,
 	    "reopening is idempotent");
 	ok(store_durable(st, 1) == PANEL_OK && store_durable(st, 0) ==
 	    PANEL_OK, "synchronous FULL and back");
 	store_close(st);
 
 	db = raw_open(dbpath);
-	is_int(raw_int(db, "PRAGMA user_version"), 10, "raw user_version");
+	is_int(raw_int(db, "PRAGMA user_version"), 11, "raw user_version");
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM "
 		    "sqlite_schema WHERE type = 'table' AND name = '%s'",
@@ -634,12 +635,26 @@ test_certs(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
 	    g->revoked_reason == -1 && g->status == STORE_CERT_VALID &&
 	    g->ndomains == 1, "cert round trip");
 	store_cert_free(g);
-	ok(store_cert_list(st, alice, 0, 0, &l) == PANEL_OK && l->n == 2 &&
-	    l->total == 2 && l->v[0].id == id2 && l->v[0].chain_pem == NULL,
-	    "list soonest expiry first, no chain");
+	ok(store_cert_list(st, alice, NULL, 0, &l) == PANEL_OK && l->n == 2 &&
+	    l->total == 2 && l->v[0].id == id2 && l->v[0].chain_pem == NULL &&
+	    l->next.id == 0, "list soonest expiry first, no chain, no next");
 	store_cert_list_free(l);
-	ok(store_cert_list(st, 0, 1, 10, &l) == PANEL_OK && l->n == 1 &&
-	    l->total == 2 && l->v[0].id == id1, "offset paging");
+	ok(store_cert_list(st, 0, NULL, 1, &l) == PANEL_OK && l->n == 1 &&
+	    l->total == 2 && l->v[0].id == id2 && l->next.id == id2,
+	    "a page of one: the next page's cursor");
+	if (l != NULL) {
+		struct store_cert_cursor	 cur = l->next;
+		struct store_cert_list		*l2 = NULL;
+
+		ok(store_cert_list(st, 0, &cur, 1, &l2) == PANEL_OK &&
+		    l2->n == 1 && l2->total == 2 && l2->v[0].id == id1 &&
+		    l2->next.id == 0, "keyset paging: the page after it");
+		store_cert_list_free(l2);
+		l2 = NULL;
+		ok(store_cert_list(st, bob, NULL, 0, &l2) == PANEL_OK &&
+		    l2->n == 0 && l2->total == 0, "bob has none");
+		store_cert_list_free(l2);
+	}
 	store_cert_list_free(l);
 	ok(store_cert_by_order(st, oid, alice, &g) == PANEL_OK &&
 	    g->id == id1, "the certificate of the order");
@@ -1265,6 +1280,14 @@ test_expiry_days(struct store *st, int64_t alice, int64_t bob,
 	    "GROUP BY 1, 2 EXCEPT SELECT 0, not_after / 86400, count(*) "
 	    "FROM certificates WHERE status = 'valid' GROUP BY 2)"), 0,
 	    "and nothing else");
+	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, count(*) "
+	    "FROM certificates GROUP BY 1 UNION ALL SELECT 0, count(*) FROM "
+	    "certificates EXCEPT SELECT owner, n FROM cert_counts)"), 0,
+	    "the triggers keep every owner's certificate count");
+	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, n FROM "
+	    "cert_counts WHERE n > 0 EXCEPT SELECT owner, count(*) FROM "
+	    "certificates GROUP BY 1 EXCEPT SELECT 0, count(*) FROM "
+	    "certificates)"), 0, "and no other");
 	for (i = 0; i < 600; i++) {
 		seed = seed * 1103515245 + 12345;
 		from = t0 + (int64_t)(seed >> 8) % (50 * day) - 8 * day;

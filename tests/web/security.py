@@ -536,8 +536,8 @@ def sec_2():
         xss_check("orders filter status", admin.get("/acme/orders?status=" + q),
                   p)
         xss_check("orders before", admin.get("/acme/orders?before=" + q), p)
-        xss_check("certificates page", admin.get("/acme/certificates?page=" +
-                                                 q), p)
+        xss_check("certificates after", admin.get("/acme/certificates?after=" +
+                                                  q), p)
         xss_check("sign-in next", Client().get("/acme/login?next=" + q), p)
         xss_check("sign-in next under /acme/",
                   Client().get("/acme/login?next=" + urllib.parse.quote(

@@ -207,6 +207,17 @@ check "dashboard HTML escapes the CA's words" has 'DNS &lt;b&gt;problem'
 check "... shows the alert banner" has 'soon.test expires soon'
 check "... one table of expiring certificates" \
     [ "$(body | grep -c '<th>Days left</th>')" = 1 ]
+req GET /acme/certificates "" HTTP_COOKIE="acme_session=$SESS" \
+    HTTP_ACCEPT=application/json
+check "certificates JSON: one, counted, no next page" \
+    has '"total":1,"next":null'
+req GET "/acme/certificates?after=x.1" "" HTTP_COOKIE="acme_session=$SESS"
+check "... a malformed cursor: 400" [ "$status" = 400 ]
+check "... naming the field" has 'page cursor is not valid'
+req GET "/acme/certificates?after=99999999999.1" "" \
+    HTTP_COOKIE="acme_session=$SESS" HTTP_ACCEPT=application/json
+check "... after the last one: an empty page, the same total" \
+    has '"certificates":\[\],"total":1,"next":null'
 
 printf '%s\n' "$PASSWORD" | admin user add bob --password-stdin >/dev/null
 BOB=$(admin token create bob)
