@@ -265,8 +265,57 @@ def browser_flow():
     ok(st == 200 and good, "forms: downloaded chain verifies", out)
 
 
+def raw_elements(text, key):
+    """The text of each element of the array member key, as sent."""
+    dec = json.JSONDecoder()
+    i = text.index('"%s":[' % key) + len(key) + 4
+    out = []
+    while text[i] != "]":
+        _, end = dec.raw_decode(text, i)
+        out.append(text[i:end])
+        i = end + (text[end] == ",")
+    return out
+
+
+def orders_agree():
+    """One writer makes an order's JSON: each row of the list is, byte for
+    byte, the start of the order's own answer (which goes on with its
+    authorizations); the dashboard's recent orders say the same."""
+    st, _, b = req("GET", "/acme/orders?limit=500", api=True)
+    text = b.decode()
+    rows = raw_elements(text, "orders") if st == 200 else []
+    bad, seen = [], 0
+    for r in rows:
+        o = json.loads(r)
+        # An order that can still move is read from the CA again.
+        if o.get("status") not in ("valid", "invalid", "expired",
+                                   "canceled"):
+            continue
+        seen += 1
+        st, _, d = req("GET", "/acme/orders/%d" % o["id"], api=True)
+        if not d.decode().startswith(r[:-1] + ',"authorizations":'):
+            bad.append((r, d[:len(r) + 40]))
+    ok(seen >= 2 and not bad and text.endswith("\n"),
+       "API: each listed order is byte for byte the start of its own "
+       "answer (%d orders)" % seen, bad or text[:300])
+    st, _, b = req("GET", "/acme", api=True)
+    recent = js(b).get("recent", [])
+    keys = ("id", "status", "account_id", "created", "updated", "domains")
+    want = [json.loads(r) for r in rows[:len(recent)]]
+    ok(st == 200 and recent and
+       [[o.get(k) for k in keys] + [o.get("certificate_id") or 0]
+        for o in want] ==
+       [[o.get(k) for k in keys] + [o.get("certificate_id")]
+        for o in recent] and
+       all(o.get("domains_text") == ", ".join(o.get("domains", []))
+           for o in recent),
+       "API: the dashboard's recent orders agree with the list",
+       (recent, want))
+
+
 api_flow()
 browser_flow()
+orders_agree()
 st, _, b = req("GET", "/acme/audit?limit=200", api=True)
 acts = [e.get("action") for e in js(b).get("entries", [])]
 for a in ("account.create", "order.create", "challenge.respond",
