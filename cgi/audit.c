@@ -206,33 +206,20 @@ send_csv(struct rq *rq, const struct audit_list *l, const char *query)
 }
 
 /*
- * The JSON answer, {"entries":[...],"next"} with DESIGN.md's entry
- * {"id","at","actor","ip","action","object","result","detail"} (as
- * audit_entry_json builds it), written entry by entry as read.
+ * The JSON answer, {"entries":[...],"next"} with DESIGN.md's entry (as
+ * audit_entry_jsonw writes it), written entry by entry as read.
  */
 static void
 send_json(struct rq *rq, const struct audit_list *l)
 {
 	struct jsonw		 w;
-	const struct audit_entry *e;
 	size_t			 i;
 
 	page_json_begin(rq, 200, &w);
 	jsonw_obj(&w, NULL);
 	jsonw_arr(&w, "entries");
-	for (i = 0; i < l->n; i++) {
-		e = &l->v[i];
-		jsonw_obj(&w, NULL);
-		jsonw_int(&w, "id", e->id);
-		jsonw_str(&w, "at", e->at);
-		jsonw_str(&w, "actor", e->actor);
-		jsonw_str(&w, "ip", e->ip);
-		jsonw_str(&w, "action", e->action);
-		jsonw_str(&w, "object", e->object);
-		jsonw_str(&w, "result", audit_result_name(e->result));
-		jsonw_str(&w, "detail", e->detail);
-		jsonw_obj_end(&w);
-	}
+	for (i = 0; i < l->n; i++)
+		audit_entry_jsonw(&w, NULL, &l->v[i]);
 	jsonw_arr_end(&w);
 	if (l->next > 0)
 		jsonw_int(&w, "next", l->next);

@@ -411,13 +411,20 @@ fail:
 	return err;
 }
 
-json_t *
-audit_entry_json(const struct audit_entry *e)
+int
+audit_entry_jsonw(struct jsonw *w, const char *key,
+    const struct audit_entry *e)
 {
-	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
-	    "id", (json_int_t)e->id, "at", e->at, "actor", e->actor,
-	    "ip", e->ip, "action", e->action, "object", e->object,
-	    "result", audit_result_name(e->result), "detail", e->detail);
+	jsonw_obj(w, key);
+	jsonw_int(w, "id", e->id);
+	jsonw_str(w, "at", e->at);
+	jsonw_str(w, "actor", e->actor);
+	jsonw_str(w, "ip", e->ip);
+	jsonw_str(w, "action", e->action);
+	jsonw_str(w, "object", e->object);
+	jsonw_str(w, "result", audit_result_name(e->result));
+	jsonw_str(w, "detail", e->detail);
+	return jsonw_obj_end(w);
 }
 
 int

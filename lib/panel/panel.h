@@ -487,8 +487,11 @@ struct audit_filter {
 enum panel_err	 audit_query(struct store *st, const struct audit_filter *f,
 		    struct audit_list **out);
 void		 audit_list_free(struct audit_list *l);
-/* One entry as the JSON API shows it (new reference, NULL on ENOMEM). */
-json_t		*audit_entry_json(const struct audit_entry *e);
+/* One entry as the JSON API shows it, DESIGN.md's {"id","at","actor",
+ * "ip","action","object","result","detail"}, written through w as the
+ * member key (NULL inside an array); the writer's result. */
+int		 audit_entry_jsonw(struct jsonw *w, const char *key,
+		    const struct audit_entry *e);
 /*
  * Writes entries as CSV (RFC 4180, every cell quoted, CRLF) through wr,
  * with a header line when header is set.  Cells beginning with = + - @

@@ -235,7 +235,7 @@ test_csv(void)
 	struct audit_entry	 e[2];
 	struct audit_list	 l;
 	struct buf		 b = { NULL, 0, -1 };
-	json_t			*j;
+	struct jsonw		 w;
 	char			*s;
 
 	memset(e, 0, sizeof(e));
@@ -271,14 +271,27 @@ test_csv(void)
 	    "writer failure reported");
 	free(b.p);
 
-	j = audit_entry_json(&e[0]);
-	s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	is_str(s, "{\"action\":\"-2\",\"actor\":\"=cmd|' /C calc'!A0\","
-	    "\"at\":\"2025-01-31T12:00:00Z\",\"detail\":\"say \\\"hi\\\", "
-	    "then\\r\\nbye\",\"id\":7,\"ip\":\"+1\",\"object\":\"@SUM(A1)\","
-	    "\"result\":\"denied\"}", "entry JSON shape");
+	b.p = NULL;
+	b.n = 0;
+	b.fail_after = -1;
+	jsonw_init(&w, buf_write, &b);
+	audit_entry_jsonw(&w, NULL, &e[0]);
+	ok(jsonw_finish(&w) == 0, "entry JSON written");
+	s = b.p != NULL ? strndup(b.p, b.n) : NULL;
+	is_str(s, "{\"id\":7,\"at\":\"2025-01-31T12:00:00Z\",\"actor\":"
+	    "\"=cmd|' /C calc'!A0\",\"ip\":\"+1\",\"action\":\"-2\","
+	    "\"object\":\"@SUM(A1)\",\"result\":\"denied\",\"detail\":"
+	    "\"say \\\"hi\\\", then\\r\\nbye\"}", "entry JSON shape, in "
+	    "DESIGN.md's order");
 	free(s);
-	json_decref(j);
+	free(b.p);
+	b.p = NULL;
+	b.n = 0;
+	b.fail_after = 0;
+	jsonw_init(&w, buf_write, &b);
+	audit_entry_jsonw(&w, NULL, &e[0]);
+	ok(jsonw_finish(&w) == -1, "entry JSON: a failed write is reported");
+	free(b.p);
 }
 
 static void
