@@ -482,6 +482,64 @@ oom:
 	return -1;
 }
 
+/*
+ * strv_simple with a pool: the text is copied into the pool once and
+ * the names are cut in place (each closing quote becomes its NUL), one
+ * copy a row instead of one a name.  The same answers as strv_simple.
+ */
+static int
+strv_pooled(const char *text, struct strpool **pp, char ***v, size_t *n)
+{
+	size_t		 len = strlen(text), k = 0, cap = 0;
+	const char	*t;
+	char		*p, *q, **r = NULL;
+	unsigned char	 c;
+
+	for (t = text; (t = memchr(t, '"', len - (size_t)(t - text))) != NULL;
+	    t++)
+		cap++;
+	cap /= 2;
+	if ((p = pool_strndup(pp, text, len)) == NULL ||
+	    (cap > 0 && (r = pool_alloc(pp, cap * sizeof(*r))) == NULL))
+		return -1;
+	while (*p == ' ')
+		p++;
+	if (*p++ != '[')
+		return 0;
+	while (*p == ' ')
+		p++;
+	if (*p == ']')
+		goto end;
+	for (;;) {
+		if (k == cap || *p++ != '"')
+			return 0;
+		/* Printable ASCII but the quote and the backslash. */
+		for (q = p; (c = (unsigned char)*q) >= 0x20 && c <= 0x7e &&
+		    c != '"' && c != '\\'; q++)
+			continue;
+		if (*q != '"')
+			return 0;
+		*q = '\0';
+		r[k++] = p;
+		for (p = q + 1; *p == ' '; p++)
+			continue;
+		if (*p == ']')
+			break;
+		if (*p++ != ',')
+			return 0;
+		while (*p == ' ')
+			p++;
+	}
+end:
+	for (p++; *p == ' ' || *p == '\n'; p++)
+		continue;
+	if (*p != '\0')
+		return 0;
+	*v = r;
+	*n = k;
+	return 1;
+}
+
 int
 json_strv(const char *text, char ***v, size_t *n)
 {
@@ -500,7 +558,9 @@ json_strvp(const char *text, struct strpool **pp, char ***v, size_t *n)
 	*n = 0;
 	if (text == NULL)
 		return 0;
-	if ((fast = strv_simple(text, pp, v, n)) != 0)
+	fast = pp != NULL ? strv_pooled(text, pp, v, n) :
+	    strv_simple(text, NULL, v, n);
+	if (fast != 0)
 		return fast == 1 ? 0 : -1;
 	a = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
 	if (a == NULL || !json_is_array(a))

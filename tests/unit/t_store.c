@@ -1393,6 +1393,28 @@ test_pool(void)
 	    json_strvp("[\"a\"", &pp, &pv, &pn) == -1 &&
 	    json_strvp("[\"a\" \"b\"]", &pp, &pv, &pn) == -1,
 	    "not an array of strings: refused, pooled or not");
+	{
+		static const char *const in[] = { "[]", " [ ] ", "[\"a\"]",
+		    "[ \"a\" , \"b c\" ]\n", "[\"a\",]", "[\"a\" \"b\"]",
+		    "[\"a\"] x", "[\"\"]", "[\"\\u0041\"]", "[\"x\ty\"]",
+		    "[\"caf\xc3\xa9\"]", "[\"a]", "[1]", "{}", "", "[\"a\",\"a\"]",
+		    "[\"]\"]", "[\"a\",\"b\"]]" };
+		size_t	 m, j;
+
+		for (m = 0, bad = 0; m < sizeof(in) / sizeof(in[0]); m++) {
+			r1 = json_strv(in[m], &sv, &sn);
+			r2 = json_strvp(in[m], &pp, &pv, &pn);
+			if (r1 != r2 || (r1 == 0 && sn != pn))
+				bad++;
+			for (j = 0; r1 == 0 && r2 == 0 && j < sn && j < pn;
+			    j++)
+				bad += strcmp(sv[j], pv[j]) != 0;
+			if (r1 == 0)
+				panel_strv_free(sv, sn);
+		}
+		ok(bad == 0, "pooled and plain vectors agree on %zu odd "
+		    "inputs", m);
+	}
 	pool_free(pp);
 	pool_free(NULL);
 }
