@@ -342,15 +342,32 @@ order_view_row(const void *ctx, size_t i, size_t f, struct tmpl_val *v)
 	return 0;
 }
 
+/* order_view_row for brief rows (store_order_filter.brief): the fields
+ * they do not carry are absent rather than zero. */
+static int
+order_view_brief(const void *ctx, size_t i, size_t f, struct tmpl_val *v)
+{
+	switch ((enum ov_field)f) {
+	case OV_ACCOUNT_ID:
+	case OV_KEY_TYPE:
+	case OV_AUTO_RENEW:
+	case OV_CERTIFICATE_ID:
+	case OV_HAS_CERTIFICATE:
+		return -1;
+	default:
+		return order_view_row(ctx, i, f, v);
+	}
+}
+
 void
 order_view_rows(struct tmpl_rows *rows, const char *name,
-    const struct store_order *v, size_t n)
+    const struct store_order *v, size_t n, int brief)
 {
 	rows->name = name;
 	rows->n = n;
 	rows->fields = ov_fields;
 	rows->nfields = OV__MAX;
-	rows->get = order_view_row;
+	rows->get = brief ? order_view_brief : order_view_row;
 	rows->ctx = v;
 }
 

@@ -193,7 +193,7 @@ orders_list(struct rq *rq)
 		store_order_list_free(l);
 		return;
 	}
-	order_view_rows(&rows[0], "orders", l->v, l->n);
+	order_view_rows(&rows[0], "orders", l->v, l->n, f.brief);
 	rows[1] = (struct tmpl_rows){ "statuses", STORE_ORD__MAX + 1,
 	    sel_fields, SEL__MAX, status_option, &f };
 	snprintf(next, sizeof(next), "%lld", (long long)l->next);

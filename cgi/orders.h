@@ -65,10 +65,11 @@ void		 order_view_members(struct jsonw *w,
  * reference or NULL. */
 json_t		*order_view_page(const struct store_order *o);
 /* Fills rows with the list name of v[0..n-1] (borrowed), each row with
- * order_view_page's fields, for tmpl_render_rows.  Rows of a brief list
- * (store_order_filter.brief) have no error, key type or certificate. */
+ * order_view_page's fields, for tmpl_render_rows.  brief: v is a brief
+ * list (store_order_filter.brief), whose rows lack the account, key
+ * type, auto_renew and certificate: those fields are then absent. */
 void		 order_view_rows(struct tmpl_rows *rows, const char *name,
-		    const struct store_order *v, size_t n);
+		    const struct store_order *v, size_t n, int brief);
 /* The JSON answer with order id read again (owner-checked), extra's
  * members (reference stolen, may be NULL; keys not the order's) after
  * its own; 201 adds Location. */

@@ -429,9 +429,11 @@ struct store_order_filter {
 	int64_t			 before;	/* keyset cursor: ids < before */
 	unsigned		 limit;		/* 0: 50; at most 500 */
 	int			 no_total;	/* total not counted: -1 */
-	int			 brief;		/* rows without error, key
-						 * type or certificate_id
-						 * (0): the HTML lists */
+	int			 brief;		/* rows of only id, status,
+						 * domains, challenge_type,
+						 * autom, created, updated
+						 * (the rest 0): the HTML
+						 * lists */
 };
 
 /*

@@ -255,27 +255,21 @@ order_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
 	return 0;
 }
 
-/* ORD_BCOLS: 0 id, owner, account_id, status, domains, 5 challenge_type,
- * auto, auto_renew, expires, renews, 10 created, updated. */
+/* ORD_BCOLS: 0 id, status, domains, challenge_type, auto, 5 created,
+ * updated.  The rest stays zero (st_rows cleared the element). */
 static int
 brief_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
 {
 	struct store_order	*o = arg;
 
 	o->id = col_int(s, 0);
-	o->owner = col_int(s, 1);
-	o->account_id = col_int(s, 2);
-	if (store_ord_status_parse(col_text(s, 3), &o->status) == -1)
+	if (store_ord_status_parse(col_text(s, 1), &o->status) == -1)
 		o->status = STORE_ORD_INVALID;
-	o->key_type = ACME_KEY_EC256;	/* not read */
-	o->challenge_type = acme_chtype_parse(col_text(s, 5));
-	o->autom = col_int(s, 6) != 0;
-	o->auto_renew = col_int(s, 7) != 0;
-	o->expires = col_int(s, 8);
-	o->renews = col_int(s, 9);
-	o->created = col_int(s, 10);
-	o->updated = col_int(s, 11);
-	return json_strvp(col_text(s, 4), pp, &o->domains, &o->ndomains);
+	o->challenge_type = acme_chtype_parse(col_text(s, 3));
+	o->autom = col_int(s, 4) != 0;
+	o->created = col_int(s, 5);
+	o->updated = col_int(s, 6);
+	return json_strvp(col_text(s, 2), pp, &o->domains, &o->ndomains);
 }
 
 static void

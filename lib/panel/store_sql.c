@@ -37,11 +37,10 @@
 			"o.auto_renew, o.error, o.expires, NULL, NULL, " \
 			"NULL, NULL, o.renews, o.retry_at, o.tries, NULL, " \
 			"0, 0, o.created, o.updated, " ORD_CERT
-/* Briefer still, for the HTML lists: no error, key type or certificate;
- * read by brief_row (store_order.c) in this order. */
-#define ORD_BCOLS	"o.id, o.owner, o.account_id, o.status, " \
-			"o.domains, o.challenge_type, o.auto, o.auto_renew, " \
-			"o.expires, o.renews, o.created, o.updated"
+/* Briefer still, for the HTML lists: what they show, read by brief_row
+ * (store_order.c) in this order. */
+#define ORD_BCOLS	"o.id, o.status, o.domains, o.challenge_type, " \
+			"o.auto, o.created, o.updated"
 #define ORD_ACTIVE	"('new', 'pending', 'ready', 'processing')"
 #define AUTHZ_COLS	"id, order_id, url, ident_type, identifier, " \
 			"status, expires, wildcard, error"

@@ -518,6 +518,7 @@ test_orders(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
 			if (l->v[j].id != b->v[j].id ||
 			    l->v[j].status != b->v[j].status ||
 			    l->v[j].updated != b->v[j].updated ||
+			    l->v[j].created != b->v[j].created ||
 			    l->v[j].ndomains != b->v[j].ndomains ||
 			    strcmp(l->v[j].domains[0], b->v[j].domains[0]) ||
 			    l->v[j].challenge_type != b->v[j].challenge_type ||
@@ -528,7 +529,7 @@ test_orders(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
 		store_order_list_free(b);
 	}
 	ok(dup == 0, "brief lists: the same orders, names, status, "
-	    "challenge, auto and time, without error or certificate");
+	    "challenge, auto and times, without error or certificate");
 
 	/* Retries, leases and fencing. */
 	id = *oid + 1;
