@@ -92,6 +92,12 @@
 #define EXPIRING_LAST	"?2 / 86400 > ?4 / 86400 AND " \
 			"not_after >= max(?4, ?2 / 86400 * 86400) " \
 			"AND not_after < ?2"
+/* Orders of owner ?1 that failed (invalid) and were last updated since
+ * ?3: the days after ?3's from 0012, and ?3's own day one by one. */
+#define FAILED_DAYS	"(SELECT coalesce(sum(n), 0) FROM order_fail_days " \
+			"WHERE owner = ?1 AND day > ?3 / 86400)"
+#define FAILED_FIRST	"updated >= ?3 AND " \
+			"updated < (?3 / 86400 + 1) * 86400"
 /* Valid certificates of owner ?1 not expired before ?4: the days after
  * ?4's from 0010, and ?4's own day one by one. */
 #define VALID_DAYS	"(SELECT coalesce(sum(n), 0) FROM cert_expiry_days " \
@@ -354,8 +360,8 @@ static const char *const sql[] = {
 	 * index ranges (0005), one owner's or (_ALL) everyone's. */
 	[ST_DASH_COUNTS] = "SELECT " DASH_KEPT("accounts_valid") ", "
 	    DASH_KEPT("orders_active") ", "
-	    "(SELECT count(*) FROM orders WHERE owner = ?1 "
-	    "AND status = 'invalid' AND updated >= ?3), "
+	    FAILED_DAYS " + (SELECT count(*) FROM orders WHERE owner = ?1 "
+	    "AND status = 'invalid' AND " FAILED_FIRST "), "
 	    VALID_DAYS " + (SELECT count(*) FROM certificates WHERE "
 	    "owner = ?1 AND status = 'valid' AND " VALID_FIRST "), "
 	    EXPIRING_DAYS " + (SELECT count(*) FROM certificates "
@@ -364,8 +370,8 @@ static const char *const sql[] = {
 	    "status = 'valid' AND " EXPIRING_LAST ")",
 	[ST_DASH_COUNTS_ALL] = "SELECT " DASH_KEPT("accounts_valid") ", "
 	    DASH_KEPT("orders_active") ", "
-	    "(SELECT count(*) FROM orders WHERE status = 'invalid' "
-	    "AND updated >= ?3), "
+	    FAILED_DAYS " + (SELECT count(*) FROM orders WHERE "
+	    "status = 'invalid' AND " FAILED_FIRST "), "
 	    VALID_DAYS " + (SELECT count(*) FROM certificates WHERE "
 	    "status = 'valid' AND " VALID_FIRST "), "
 	    EXPIRING_DAYS " + (SELECT count(*) FROM certificates "

@@ -28,7 +28,7 @@ static const char *const tables[] = {
 	"audit_log", "accounts", "orders", "authorizations", "challenges",
 	"certificates", "order_events", "billing_intents", "alerts",
 	"sweep_runs", "dash_counts", "order_counts", "cert_expiry_days",
-	"cert_counts",
+	"cert_counts", "order_fail_days",
 };
 
 /* A raw connection for looking behind the store's back. */
@@ -67,8 +67,8 @@ test_migrations(void)
 	size_t		 i;
 
 	ok(store_open(dbpath, &st) == PANEL_OK, "open creates the database");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 11 &&
-	    store_schema_latest() == 11, "user_version is 11 after "
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 12 &&
+	    store_schema_latest() == 12, "user_version is 12 after "
 	    "migrations");
 	ok(stat(dbpath, &sb) == 0 && (sb.st_mode & 077) == 0,
 	    "database file is 0600");
@@ -97,14 +97,14 @@ test_migrations(void)
 	store_close(st);
 	st = NULL;
 	ok(store_open(dbpath, &st) == PANEL_OK, "reopen");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 11,
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 12,
 	    "reopening is idempotent");
 	ok(store_durable(st, 1) == PANEL_OK && store_durable(st, 0) ==
 	    PANEL_OK, "synchronous FULL and back");
 	store_close(st);
 
 	db = raw_open(dbpath);
-	is_int(raw_int(db, "PRAGMA user_version"), 11, "raw user_version");
+	is_int(raw_int(db, "PRAGMA user_version"), 12, "raw user_version");
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM "
 		    "sqlite_schema WHERE type = 'table' AND name = '%s'",
@@ -1338,6 +1338,90 @@ test_expiry_days(struct store *st, int64_t alice, int64_t bob,
 	sqlite3_close(db);
 }
 
+/*
+ * "Failed since" from the per-day counts of 0012 and the window's first
+ * day equals a plain count, after inserts, updates (status, owner,
+ * updated) and deletes made behind the store's back.
+ */
+static void
+test_fail_days(struct store *st, int64_t alice, int64_t bob, int64_t aacc)
+{
+	static const char *const status[] = { "invalid", "valid",
+	    "pending", "invalid" };
+	struct store_counts	 c;
+	sqlite3			*db = NULL;
+	char			 sql[512];
+	const int64_t		 t0 = 1800000000, day = 86400;
+	int64_t			 t, since, owners[3] = { 0, 0, 0 };
+	unsigned		 seed = 11;
+	int			 i, k, bad = 0, checked = 0, rc = 0;
+
+	owners[1] = alice;
+	owners[2] = bob;
+	if (sqlite3_open(dbpath, &db) != SQLITE_OK)
+		tap_bail("sqlite3_open");
+	sqlite3_busy_timeout(db, 5000);
+	rc |= sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	for (i = 0; i < 300; i++) {
+		seed = seed * 1103515245 + 12345;
+		t = t0 + (int64_t)(seed >> 8) % (20 * day) - 10 * day;
+		if (i % 7 == 0)
+			t = t / day * day + (i % 2 ? day - 1 : 0);
+		snprintf(sql, sizeof(sql), "INSERT INTO orders (owner, "
+		    "account_id, status, domains, key_type, created, updated) "
+		    "VALUES (%lld, %lld, '%s', '[\"f%d.example\"]', 'ec-256', "
+		    "0, %lld)", (long long)(i % 3 ? alice : bob),
+		    (long long)aacc, status[(seed >> 4) % 4], i, (long long)t);
+		rc |= sqlite3_exec(db, sql, NULL, NULL, NULL);
+	}
+	rc |= sqlite3_exec(db, "UPDATE orders SET updated = updated + "
+	    "86400 * (id % 3) - 7200 WHERE domains LIKE '%f%.example%' AND "
+	    "id % 4 = 0; UPDATE orders SET status = 'invalid' WHERE domains "
+	    "LIKE '%f%.example%' AND id % 9 = 1; UPDATE orders SET status = "
+	    "'valid' WHERE domains LIKE '%f%.example%' AND id % 11 = 2; "
+	    "DELETE FROM orders WHERE domains LIKE '%f%.example%' AND "
+	    "id % 13 = 3", NULL, NULL, NULL);
+	snprintf(sql, sizeof(sql), "UPDATE orders SET owner = CASE owner "
+	    "WHEN %lld THEN %lld ELSE %lld END WHERE domains LIKE "
+	    "'%%f%%.example%%' AND id %% 6 = 5", (long long)alice,
+	    (long long)bob, (long long)alice);
+	rc |= sqlite3_exec(db, sql, NULL, NULL, NULL);
+	rc |= sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	ok(rc == SQLITE_OK, "300 orders written, moved and deleted behind "
+	    "the store's back");
+	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, updated / "
+	    "86400, count(*) FROM orders WHERE status = 'invalid' GROUP BY "
+	    "1, 2 UNION ALL SELECT 0, updated / 86400, count(*) FROM orders "
+	    "WHERE status = 'invalid' GROUP BY 2 EXCEPT SELECT owner, day, n "
+	    "FROM order_fail_days WHERE n > 0)"), 0,
+	    "the triggers keep every owner's failed orders per day");
+	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, day, n FROM "
+	    "order_fail_days WHERE n > 0 EXCEPT SELECT owner, updated / "
+	    "86400, count(*) FROM orders WHERE status = 'invalid' GROUP BY "
+	    "1, 2 EXCEPT SELECT 0, updated / 86400, count(*) FROM orders "
+	    "WHERE status = 'invalid' GROUP BY 2)"), 0, "and nothing else");
+	for (i = 0; i < 400; i++) {
+		seed = seed * 1103515245 + 12345;
+		since = t0 + (int64_t)(seed >> 8) % (30 * day) - 15 * day;
+		if (i % 4 == 0)
+			since = since / day * day + (i % 8 ? 0 : day - 1);
+		for (k = 0; k < 3; k++) {
+			snprintf(sql, sizeof(sql), "SELECT count(*) FROM orders "
+			    "WHERE status = 'invalid' AND updated >= %lld%s%lld",
+			    (long long)since, k ? " AND owner = " :
+			    " AND 0 = ", (long long)owners[k]);
+			if (store_dashboard_counts_from(st, owners[k], t0,
+			    t0 + 30 * day, since, &c) != PANEL_OK ||
+			    c.orders_failed != raw_int(db, sql))
+				bad++;
+			checked++;
+		}
+	}
+	ok(bad == 0, "failed counts equal plain counts for %d times "
+	    "(%d differ)", checked, bad);
+	sqlite3_close(db);
+}
+
 /* The string pool of list rows (store.c) and the vectors cut from it. */
 static void
 test_pool(void)
@@ -1443,6 +1527,7 @@ main(void)
 	test_orders(st, alice, bob, aacc, bacc, &oid);
 	test_certs(st, alice, bob, aacc, oid);
 	test_expiry_days(st, alice, bob, aacc);
+	test_fail_days(st, alice, bob, aacc);
 	test_two_connections(st);
 	test_order_counts(st, alice);
 	test_guard();
