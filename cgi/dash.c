@@ -355,7 +355,8 @@ dash_get(struct rq *rq)
 	    (rc = store_dashboard_expiring_from(st, owner, now, LIST_MAX,
 	    &exp)) != PANEL_OK ||
 	    (rc = store_order_list(st, &f, &recent)) != PANEL_OK ||
-	    (rc = store_dashboard_failures(st, owner, 5, &fail)) != PANEL_OK)
+	    (rc = store_dashboard_failures(st, owner, 5, f.brief, &fail)) !=
+	    PANEL_OK)
 		goto err;
 	if ((rc = store_sweep_last(st, &sw)) != PANEL_OK &&
 	    rc != PANEL_ERR_NOTFOUND)

@@ -632,9 +632,10 @@ enum panel_err	 store_dashboard_expiring_from(struct store *st,
 		    int64_t owner, int64_t from, unsigned limit,
 		    struct store_cert_list **out);
 /* Orders most recently updated that failed or carry an error; their
- * error is the problem's readable text (detail, else type), not JSON. */
+ * error is the problem's readable text (detail, else type), not JSON.
+ * brief: rows as store_order_filter.brief's, with the error. */
 enum panel_err	 store_dashboard_failures(struct store *st, int64_t owner,
-		    unsigned limit, struct store_order_list **out);
+		    unsigned limit, int brief, struct store_order_list **out);
 /* (Recent orders: store_order_list with a small limit.) */
 
 struct store_billing {

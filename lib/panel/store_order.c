@@ -272,6 +272,17 @@ brief_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
 	return json_strvp(col_text(s, 2), pp, &o->domains, &o->ndomains);
 }
 
+/* ORD_BCOLS then 7 error (the dashboard's brief failures). */
+static int
+brief_fail_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
+{
+	struct store_order	*o = arg;
+
+	if (brief_row(s, arg, pp) == -1)
+		return -1;
+	return col_strp(s, 7, pp, &o->error);
+}
+
 static void
 order_clear(struct store_order *o)
 {
@@ -437,18 +448,20 @@ store_order_get(struct store *st, int64_t id, int64_t owner,
 	return PANEL_OK;
 }
 
-/* Reads the rows of a bound order SELECT (ORD_BCOLS when brief); with
- * more rows than limit, sets l->next to the last kept id. */
+/* Reads the rows of a bound order SELECT with row (order_row, brief_row
+ * or brief_fail_row); with more rows than limit, sets l->next to the
+ * last kept id. */
 static enum panel_err
-order_rows(struct store *st, sqlite3_stmt *s, unsigned limit, int brief,
+order_rows(struct store *st, sqlite3_stmt *s, unsigned limit,
+    int (*row)(sqlite3_stmt *, void *, struct strpool **),
     struct store_order_list *l)
 {
 	void		*v = l->v;
 	enum panel_err	 err;
 	int		 more;
 
-	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), brief ? brief_row :
-	    order_row, &l->pool, limit, &more);
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), row, &l->pool, limit,
+	    &more);
 	l->v = v;
 	if (err == PANEL_OK && more && l->n > 0)
 		l->next = l->v[l->n - 1].id;
@@ -510,7 +523,8 @@ store_order_list(struct store *st, const struct store_order_filter *f,
 		err = PANEL_ERR_DB;
 		goto fail;
 	}
-	if ((err = order_rows(st, s, limit, f->brief, l)) != PANEL_OK)
+	if ((err = order_rows(st, s, limit, f->brief ? brief_row : order_row,
+	    l)) != PANEL_OK)
 		goto fail;
 	*out = l;
 	return PANEL_OK;
@@ -537,7 +551,7 @@ store_order_due(struct store *st, int64_t now, int auto_only,
 		return PANEL_ERR_NOMEM;
 	}
 	/* limit + 1 never reached: the SQL LIMIT is limit itself. */
-	if ((err = order_rows(st, s, limit + 1, 0, l)) != PANEL_OK) {
+	if ((err = order_rows(st, s, limit + 1, order_row, l)) != PANEL_OK) {
 		store_order_list_free(l);
 		return err;
 	}
@@ -607,7 +621,7 @@ problem_readable(char **text, struct strpool **pp)
 
 enum panel_err
 store_dashboard_failures(struct store *st, int64_t owner, unsigned limit,
-    struct store_order_list **out)
+    int brief, struct store_order_list **out)
 {
 	struct store_order_list	*l;
 	sqlite3_stmt		*s;
@@ -616,7 +630,8 @@ store_dashboard_failures(struct store *st, int64_t owner, unsigned limit,
 
 	*out = NULL;
 	limit = clamp_limit(limit);
-	if ((s = st_prep(st, owner != 0 ? ST_ORD_FAILURES :
+	if ((s = st_prep(st, brief ? (owner != 0 ? ST_ORD_FAILURES_BRIEF :
+	    ST_ORD_FAILURES_ALL_BRIEF) : owner != 0 ? ST_ORD_FAILURES :
 	    ST_ORD_FAILURES_ALL)) == NULL ||
 	    BIND(st, s, P_I(owner), P_I(limit)) == -1)
 		return PANEL_ERR_DB;
@@ -624,7 +639,8 @@ store_dashboard_failures(struct store *st, int64_t owner, unsigned limit,
 		sqlite3_reset(s);
 		return PANEL_ERR_NOMEM;
 	}
-	if ((err = order_rows(st, s, limit + 1, 0, l)) != PANEL_OK) {
+	if ((err = order_rows(st, s, limit + 1, brief ? brief_fail_row :
+	    order_row, l)) != PANEL_OK) {
 		store_order_list_free(l);
 		return err;
 	}

@@ -279,6 +279,14 @@ static const char *const sql[] = {
 	[ST_ORD_FAILURES_ALL] = "SELECT " ORD_PCOLS " FROM orders o "
 	    "WHERE (o.status = 'invalid' OR o.error IS NOT NULL) "
 	    "ORDER BY o.updated DESC, o.id DESC LIMIT ?2",
+	/* The same, brief (ORD_BCOLS and the error), for the HTML page. */
+	[ST_ORD_FAILURES_BRIEF] = "SELECT " ORD_BCOLS ", o.error FROM orders o "
+	    "WHERE o.owner = ?1 AND (o.status = 'invalid' OR "
+	    "o.error IS NOT NULL) ORDER BY o.updated DESC, o.id DESC "
+	    "LIMIT ?2",
+	[ST_ORD_FAILURES_ALL_BRIEF] = "SELECT " ORD_BCOLS ", o.error "
+	    "FROM orders o WHERE (o.status = 'invalid' OR o.error IS NOT "
+	    "NULL) ORDER BY o.updated DESC, o.id DESC LIMIT ?2",
 
 	[ST_AUTHZ_ADD] = "INSERT INTO authorizations (order_id, url, "
 	    "ident_type, identifier, status, expires, wildcard, error, "

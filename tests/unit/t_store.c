@@ -690,7 +690,7 @@ test_certs(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
 	    "no valid certificates left");
 	store_cert_list_free(l);
 	store_order_retry(st, oid, 1, "{\"detail\":\"boom\"}", 0, 3000);
-	ok(store_dashboard_failures(st, alice, 5, &ol) == PANEL_OK &&
+	ok(store_dashboard_failures(st, alice, 5, 0, &ol) == PANEL_OK &&
 	    ol->n >= 1 && ol->v[0].id == oid && ol->v[0].error != NULL &&
 	    strcmp(ol->v[0].error, "boom") == 0,
 	    "recent failures, with the problem's detail as text");
@@ -714,7 +714,7 @@ test_certs(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
 		for (k = 0; k < sizeof(in) / sizeof(in[0]); k++) {
 			store_order_retry(st, oid, 1, in[k][0], 0,
 			    3001 + (int64_t)k);
-			if (store_dashboard_failures(st, alice, 5, &ol) !=
+			if (store_dashboard_failures(st, alice, 5, 0, &ol) !=
 			    PANEL_OK || ol->n < 1 || ol->v[0].id != oid ||
 			    ol->v[0].error == NULL ||
 			    strcmp(ol->v[0].error, in[k][1]) != 0) {
@@ -725,9 +725,18 @@ test_certs(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
 			}
 			store_order_list_free(ol);
 			ol = NULL;
+			if (store_dashboard_failures(st, alice, 5, 1, &ol) !=
+			    PANEL_OK || ol->n < 1 || ol->v[0].id != oid ||
+			    ol->v[0].error == NULL ||
+			    strcmp(ol->v[0].error, in[k][1]) != 0 ||
+			    ol->v[0].updated != 3001 + (int64_t)k ||
+			    ol->v[0].ndomains != 2)
+				bad++;
+			store_order_list_free(ol);
+			ol = NULL;
 		}
 		ok(bad == 0, "failure text: detail, else type, else the "
-		    "stored JSON, for JSON of every shape");
+		    "stored JSON, for JSON of every shape, brief or not");
 	}
 
 	ok(store_billing_intent(st, id1, 9000, "idem-1", 100, &b) ==
