@@ -353,7 +353,7 @@ dash_get(struct rq *rq)
 	    now + SOON_DAYS * DAY, now - SINCE_DAYS * DAY, &cnt)) !=
 	    PANEL_OK ||
 	    (rc = store_dashboard_expiring_from(st, owner, now, LIST_MAX,
-	    &exp)) != PANEL_OK ||
+	    f.brief, &exp)) != PANEL_OK ||
 	    (rc = store_order_list(st, &f, &recent)) != PANEL_OK ||
 	    (rc = store_dashboard_failures(st, owner, 5, f.brief, &fail)) !=
 	    PANEL_OK)

@@ -627,9 +627,10 @@ enum panel_err	 store_dashboard_counts_from(struct store *st,
  * first (the sweep's alerts). */
 enum panel_err	 store_dashboard_expiring(struct store *st, int64_t owner,
 		    unsigned limit, struct store_cert_list **out);
-/* The same from time `from` on: the dashboard's "expiring soonest". */
+/* The same from time `from` on: the dashboard's "expiring soonest";
+ * brief: only id, order_id, serial, not_after and names (its HTML). */
 enum panel_err	 store_dashboard_expiring_from(struct store *st,
-		    int64_t owner, int64_t from, unsigned limit,
+		    int64_t owner, int64_t from, unsigned limit, int brief,
 		    struct store_cert_list **out);
 /* Orders most recently updated that failed or carry an error; their
  * error is the problem's readable text (detail, else type), not JSON.

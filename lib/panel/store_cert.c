@@ -51,6 +51,24 @@ cert_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
 	return 0;
 }
 
+/* CERT_BCOLS: 0 id, order_id, serial, not_after, domains; the rest
+ * stays zero (status valid, as the brief statements select). */
+static int
+cert_brief_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
+{
+	struct store_cert	*c = arg;
+
+	c->id = col_int(s, 0);
+	c->order_id = col_int(s, 1);
+	c->not_after = col_int(s, 3);
+	c->status = STORE_CERT_VALID;
+	c->revoked_reason = -1;
+	if (col_strp(s, 2, pp, &c->serial) == -1 ||
+	    json_strvp(col_text(s, 4), pp, &c->domains, &c->ndomains) == -1)
+		return -1;
+	return 0;
+}
+
 static void
 cert_clear(struct store_cert *c)
 {
@@ -162,6 +180,7 @@ store_cert_by_order(struct store *st, int64_t order_id, int64_t owner,
  * max (0: all); *more (may be NULL) tells whether there were more. */
 static enum panel_err
 cert_page(struct store *st, sqlite3_stmt *s, size_t max, int *more,
+    int (*row)(sqlite3_stmt *, void *, struct strpool **),
     struct store_cert_list **out)
 {
 	struct store_cert_list	*l;
@@ -172,8 +191,8 @@ cert_page(struct store *st, sqlite3_stmt *s, size_t max, int *more,
 		sqlite3_reset(s);
 		return PANEL_ERR_NOMEM;
 	}
-	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), cert_row, &l->pool,
-	    max, more);
+	err = st_rows(st, s, &v, &l->n, sizeof(*l->v), row, &l->pool, max,
+	    more);
 	l->v = v;
 	if (err != PANEL_OK) {
 		store_cert_list_free(l);
@@ -188,7 +207,7 @@ cert_page(struct store *st, sqlite3_stmt *s, size_t max, int *more,
 static enum panel_err
 cert_rows(struct store *st, sqlite3_stmt *s, struct store_cert_list **out)
 {
-	return cert_page(st, s, 0, NULL, out);
+	return cert_page(st, s, 0, NULL, cert_row, out);
 }
 
 enum panel_err
@@ -215,7 +234,8 @@ store_cert_list(struct store *st, int64_t owner,
 	    P_I(after != NULL ? after->not_after : INT64_MIN),
 	    P_I(after != NULL ? after->id : INT64_MIN)) == -1)
 		return PANEL_ERR_DB;
-	if ((err = cert_page(st, s, limit, &more, &l)) != PANEL_OK)
+	if ((err = cert_page(st, s, limit, &more, cert_row, &l)) !=
+	    PANEL_OK)
 		return err;
 	l->total = total;
 	if (more && l->n > 0) {
@@ -274,23 +294,26 @@ store_cert_due(struct store *st, int64_t now, unsigned limit,
 
 enum panel_err
 store_dashboard_expiring_from(struct store *st, int64_t owner, int64_t from,
-    unsigned limit, struct store_cert_list **out)
+    unsigned limit, int brief, struct store_cert_list **out)
 {
 	sqlite3_stmt	*s;
 
 	*out = NULL;
-	if ((s = st_prep(st, owner != 0 ? ST_CERT_EXPIRING :
+	if ((s = st_prep(st, brief ? (owner != 0 ? ST_CERT_EXPIRING_BRIEF :
+	    ST_CERT_EXPIRING_ALL_BRIEF) : owner != 0 ? ST_CERT_EXPIRING :
 	    ST_CERT_EXPIRING_ALL)) == NULL ||
 	    BIND(st, s, P_I(owner), P_I(clamp_limit(limit)), P_I(from)) == -1)
 		return PANEL_ERR_DB;
-	return cert_rows(st, s, out);
+	return cert_page(st, s, 0, NULL, brief ? cert_brief_row : cert_row,
+	    out);
 }
 
 enum panel_err
 store_dashboard_expiring(struct store *st, int64_t owner, unsigned limit,
     struct store_cert_list **out)
 {
-	return store_dashboard_expiring_from(st, owner, INT64_MIN, limit, out);
+	return store_dashboard_expiring_from(st, owner, INT64_MIN, limit, 0,
+	    out);
 }
 
 enum panel_err

@@ -55,6 +55,8 @@
 			"c.replaced_by, c.revoked_reason, c.revoked_at, " \
 			"c.created"
 #define CERT_COLS	CERT_HEAD "c.chain_pem, c.key_enc" CERT_TAIL
+/* What the dashboard's HTML list shows, read by cert_brief_row. */
+#define CERT_BCOLS	"c.id, c.order_id, c.serial, c.not_after, c.domains"
 #define CERT_LCOLS	CERT_HEAD "NULL, NULL" CERT_TAIL
 /*
  * The canonical form of a JSON array of names p (a parameter or a
@@ -360,6 +362,13 @@ static const char *const sql[] = {
 	    "ORDER BY c.not_after, c.id LIMIT ?2",
 	[ST_CERT_EXPIRING_ALL] = "SELECT " CERT_LCOLS " FROM certificates c "
 	    "WHERE c.status = 'valid' AND c.not_after >= ?3 "
+	    "ORDER BY c.not_after, c.id LIMIT ?2",
+	/* The same for the HTML page: cert_brief_row's columns. */
+	[ST_CERT_EXPIRING_BRIEF] = "SELECT " CERT_BCOLS " FROM certificates c "
+	    "WHERE c.owner = ?1 AND c.status = 'valid' AND c.not_after >= ?3 "
+	    "ORDER BY c.not_after, c.id LIMIT ?2",
+	[ST_CERT_EXPIRING_ALL_BRIEF] = "SELECT " CERT_BCOLS " FROM "
+	    "certificates c WHERE c.status = 'valid' AND c.not_after >= ?3 "
 	    "ORDER BY c.not_after, c.id LIMIT ?2",
 
 	/* ?1 owner (0: everyone), ?2 soon, ?3 since, ?4 from (expiring:

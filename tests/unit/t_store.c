@@ -617,9 +617,15 @@ test_certs(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
 	    l->n == 2 && l->v[0].id == id2 && l->v[1].id == id1,
 	    "expiring, for the sweep's alerts: the dead one first");
 	store_cert_list_free(l);
-	ok(store_dashboard_expiring_from(st, alice, 6000, 5, &l) == PANEL_OK &&
-	    l->n == 1 && l->v[0].id == id1,
+	ok(store_dashboard_expiring_from(st, alice, 6000, 5, 0, &l) ==
+	    PANEL_OK && l->n == 1 && l->v[0].id == id1,
 	    "expiring from a time on, for the dashboard: not the dead one");
+	store_cert_list_free(l);
+	ok(store_dashboard_expiring_from(st, alice, 6000, 5, 1, &l) ==
+	    PANEL_OK && l->n == 1 && l->v[0].id == id1 &&
+	    l->v[0].order_id == oid && l->v[0].ndomains == 1 &&
+	    l->v[0].serial != NULL && l->v[0].not_after > 6000,
+	    "the same, brief: id, order, serial, expiry and names");
 	store_cert_list_free(l);
 	ok(store_dashboard_counts(st, alice, 10000, 0, &n) == PANEL_OK &&
 	    n.certs_expiring == 2 && n.certs_valid == 2 &&
