@@ -342,6 +342,7 @@ audit_list(struct rq *rq)
 
 	memset(&a, 0, sizeof(a));
 	memset(&f, 0, sizeof(f));
+	f.no_hash = 1;		/* no page shows the chain */
 	if (args_parse(rq, &a, &f) == -1)
 		goto out;
 	if (!admin) {

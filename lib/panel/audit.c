@@ -372,7 +372,8 @@ audit_query(struct store *st, const struct audit_filter *f,
 	    BIND(st, s, P_I(f->before > 0 ? f->before : INT64_MAX),
 	    P_T(f->actor), P_T(exact), P_T(prefix), P_T(f->object),
 	    f->has_result ? P_T(audit_result_name(f->result)) : P_NULL,
-	    P_T(f->from), P_T(f->to), P_I((int64_t)limit + 1)) == -1) {
+	    P_T(f->from), P_T(f->to), P_I((int64_t)limit + 1),
+	    P_I(!f->no_hash)) == -1) {
 		err = PANEL_ERR_DB;
 		goto fail;
 	}

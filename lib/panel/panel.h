@@ -481,6 +481,7 @@ struct audit_filter {
 	const char	*to;
 	int64_t		 before;	/* keyset cursor: ids < before */
 	unsigned	 limit;		/* 0: 100; at most 1000 */
+	int		 no_hash;	/* prev_hash, hash read as "" */
 };
 
 /* A page of entries, newest first.  *out is the caller's. */

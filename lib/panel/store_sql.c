@@ -76,6 +76,10 @@
 			"AND c.created >= ?3"
 #define AUDIT_COLS	"id, at, actor, ip, action, object, result, " \
 			"detail, prev_hash, hash"
+/* The same for audit_query: the hashes only when ?10 is true. */
+#define AUDIT_QCOLS	"id, at, actor, ip, action, object, result, " \
+			"detail, CASE WHEN ?10 THEN prev_hash END, " \
+			"CASE WHEN ?10 THEN hash END"
 /* A count the triggers of 0006 keep, for owner ?1 (0: everyone). */
 #define DASH_KEPT(what)	"(SELECT coalesce(max(n), 0) FROM dash_counts " \
 			"WHERE owner = ?1 AND what = '" what "')"
@@ -448,13 +452,13 @@ static const char *const sql[] = {
 	 * (column, id), so the rows come newest first without a sort).
 	 * "?2 IS NULL OR" alone would keep SQLite from every index.
 	 */
-	[ST_AUDIT_QUERY] = "SELECT " AUDIT_COLS " FROM audit_log "
+	[ST_AUDIT_QUERY] = "SELECT " AUDIT_QCOLS " FROM audit_log "
 	    "WHERE " AUDIT_FILTER,
-	[ST_AUDIT_QUERY_ACTOR] = "SELECT " AUDIT_COLS " FROM audit_log "
+	[ST_AUDIT_QUERY_ACTOR] = "SELECT " AUDIT_QCOLS " FROM audit_log "
 	    "WHERE actor = ?2 AND " AUDIT_FILTER,
-	[ST_AUDIT_QUERY_OBJECT] = "SELECT " AUDIT_COLS " FROM audit_log "
+	[ST_AUDIT_QUERY_OBJECT] = "SELECT " AUDIT_QCOLS " FROM audit_log "
 	    "WHERE object = ?5 AND " AUDIT_FILTER,
-	[ST_AUDIT_QUERY_ACTION] = "SELECT " AUDIT_COLS " FROM audit_log "
+	[ST_AUDIT_QUERY_ACTION] = "SELECT " AUDIT_QCOLS " FROM audit_log "
 	    "WHERE action = ?3 AND " AUDIT_FILTER,
 };
 

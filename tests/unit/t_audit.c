@@ -123,6 +123,14 @@ test_chain(const char *path)
 	    strlen(l->v[0].hash) == 64 && strspn(l->v[0].prev_hash, "0") == 64,
 	    "UTC ISO 8601 time, genesis link, hex hash");
 	audit_list_free(l);
+	l = NULL;
+	f.no_hash = 1;
+	ok(audit_query(st, &f, &l) == PANEL_OK && l->n == 1 &&
+	    strcmp(l->v[0].hash, "") == 0 && strcmp(l->v[0].prev_hash, "") == 0
+	    && strlen(l->v[0].at) == 20 && strncmp(l->v[0].detail, "line1", 5)
+	    == 0, "no_hash: the same entry without its links");
+	audit_list_free(l);
+	f.no_hash = 0;
 	ok(audit_append(st, "", NULL, "x", NULL, AUDIT_OK, NULL, NULL) ==
 	    PANEL_ERR_ARG, "actor required");
 	fill(st, "bob", 48);
