@@ -50,6 +50,7 @@ EMBED_SQL(panel_sql_0009, "sql/0009_order_counts.sql");
 EMBED_SQL(panel_sql_0010, "sql/0010_expiry_days.sql");
 EMBED_SQL(panel_sql_0011, "sql/0011_cert_counts.sql");
 EMBED_SQL(panel_sql_0012, "sql/0012_fail_days.sql");
+EMBED_SQL(panel_sql_0013, "sql/0013_expiry_blocks.sql");
 
 extern const char panel_sql_0001[];
 extern const char panel_sql_0002[];
@@ -63,6 +64,7 @@ extern const char panel_sql_0009[];
 extern const char panel_sql_0010[];
 extern const char panel_sql_0011[];
 extern const char panel_sql_0012[];
+extern const char panel_sql_0013[];
 
 static const char *const migrations[] = {
 	panel_sql_0001,
@@ -77,6 +79,7 @@ static const char *const migrations[] = {
 	panel_sql_0010,
 	panel_sql_0011,
 	panel_sql_0012,
+	panel_sql_0013,
 };
 
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))

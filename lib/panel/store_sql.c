@@ -105,9 +105,14 @@
 #define FAILED_FIRST	"updated >= ?3 AND " \
 			"updated < (?3 / 86400 + 1) * 86400"
 /* Valid certificates of owner ?1 not expired before ?4: the days after
- * ?4's from 0010, and ?4's own day one by one. */
+ * ?4's to the end of its block of 32 from 0010, the blocks after it from
+ * 0013, and ?4's own day one by one. */
 #define VALID_DAYS	"(SELECT coalesce(sum(n), 0) FROM cert_expiry_days " \
-			"WHERE owner = ?1 AND day > ?4 / 86400)"
+			"WHERE owner = ?1 AND day > ?4 / 86400 AND " \
+			"day < (?4 / 86400 / 32 + 1) * 32) + " \
+			"(SELECT coalesce(sum(n), 0) FROM " \
+			"cert_expiry_blocks WHERE owner = ?1 AND " \
+			"block > ?4 / 86400 / 32)"
 #define VALID_FIRST	"not_after >= ?4 AND " \
 			"not_after < (?4 / 86400 + 1) * 86400"
 /* ?1 before (id), ?2 actor, ?3 action, ?4 action prefix, ?5 object,

@@ -28,7 +28,7 @@ static const char *const tables[] = {
 	"audit_log", "accounts", "orders", "authorizations", "challenges",
 	"certificates", "order_events", "billing_intents", "alerts",
 	"sweep_runs", "dash_counts", "order_counts", "cert_expiry_days",
-	"cert_counts", "order_fail_days",
+	"cert_counts", "order_fail_days", "cert_expiry_blocks",
 };
 
 /* A raw connection for looking behind the store's back. */
@@ -67,8 +67,8 @@ test_migrations(void)
 	size_t		 i;
 
 	ok(store_open(dbpath, &st) == PANEL_OK, "open creates the database");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 12 &&
-	    store_schema_latest() == 12, "user_version is 12 after "
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 13 &&
+	    store_schema_latest() == 13, "user_version is 13 after "
 	    "migrations");
 	ok(stat(dbpath, &sb) == 0 && (sb.st_mode & 077) == 0,
 	    "database file is 0600");
@@ -97,14 +97,14 @@ test_migrations(void)
 	store_close(st);
 	st = NULL;
 	ok(store_open(dbpath, &st) == PANEL_OK, "reopen");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 12,
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 13,
 	    "reopening is idempotent");
 	ok(store_durable(st, 1) == PANEL_OK && store_durable(st, 0) ==
 	    PANEL_OK, "synchronous FULL and back");
 	store_close(st);
 
 	db = raw_open(dbpath);
-	is_int(raw_int(db, "PRAGMA user_version"), 12, "raw user_version");
+	is_int(raw_int(db, "PRAGMA user_version"), 13, "raw user_version");
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM "
 		    "sqlite_schema WHERE type = 'table' AND name = '%s'",
@@ -1296,6 +1296,18 @@ test_expiry_days(struct store *st, int64_t alice, int64_t bob,
 	    "GROUP BY 1, 2 EXCEPT SELECT 0, not_after / 86400, count(*) "
 	    "FROM certificates WHERE status = 'valid' GROUP BY 2)"), 0,
 	    "and nothing else");
+	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, not_after / "
+	    "86400 / 32, count(*) FROM certificates WHERE status = 'valid' "
+	    "GROUP BY 1, 2 UNION ALL SELECT 0, not_after / 86400 / 32, "
+	    "count(*) FROM certificates WHERE status = 'valid' GROUP BY 2 "
+	    "EXCEPT SELECT owner, block, n FROM cert_expiry_blocks WHERE "
+	    "n > 0)"), 0, "and every owner's count per block of 32 days");
+	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, block, n FROM "
+	    "cert_expiry_blocks WHERE n > 0 EXCEPT SELECT owner, not_after / "
+	    "86400 / 32, count(*) FROM certificates WHERE status = 'valid' "
+	    "GROUP BY 1, 2 EXCEPT SELECT 0, not_after / 86400 / 32, count(*) "
+	    "FROM certificates WHERE status = 'valid' GROUP BY 2)"), 0,
+	    "and no other block");
 	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, count(*) "
 	    "FROM certificates GROUP BY 1 UNION ALL SELECT 0, count(*) FROM "
 	    "certificates EXCEPT SELECT owner, n FROM cert_counts)"), 0,
