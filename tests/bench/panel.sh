@@ -13,8 +13,9 @@
 #
 # wrk (-t$BENCH_THREADS -c$BENCH_CONNS -d$BENCH_SECONDS, default
 # -t2 -c16 -d10s, --latency) runs against each URL in turn after a short
-# warm-up, each right after a run of hello, which is its baseline (the
-# machine's speed drifts over the minutes of a run).
+# warm-up, each between two runs of hello, whose mean is its baseline
+# (the machine's speed drifts over the minutes of a run, and hello's rate
+# alone varies by 10-20% from one run to the next).
 # Pages are asked as a browser asks (Accept: text/html) and, unless
 # BENCH_JSON=0, as the API (Accept: application/json).  Every request
 # carries "Authorization: Bearer TOKEN".  wrk's timeout is raised to
@@ -25,7 +26,8 @@
 # whether libcurl is mapped (it is loaded on a CA call only).
 #
 # The table: req/s and the 50th and 99th percentile latencies from wrk,
-# the rate of the hello run just before, the ratio to it, "alone ms"
+# hello's rate around it (the mean of the runs just before and after),
+# the ratio to it, "alone ms"
 # (the best of five single curl requests: the service time without
 # queueing) and the verdict.
 #
@@ -294,8 +296,10 @@ parse() {
 
 # name path token accept: the pages, in the order they run.  Each runs
 # right after a run of hello of its own ("hello.NAME"), and its ratio is
-# to that run: the machine's speed drifts during a run of several
-# minutes (hello has been seen at 13.5k req/s first and 9.4k last).
+# to the mean of that run and the next one ("hello.NEXT", or "hello.end"
+# after the last page): the machine's speed drifts during a run of
+# several minutes (hello has been seen at 13.5k req/s first and 9.4k
+# last, and from 8.8k to 16.0k between neighbouring runs).
 set -- \
     "dashboard|/acme|$tok_admin|text/html" \
     "orders|/acme/orders|$tok_admin|text/html" \
@@ -331,7 +335,11 @@ EOF
 		continue
 	fi
 	names="$names $name"
+	prev=$name
 done
+# The hello run after the last page: each page's baseline is the mean of
+# the hello runs just before and just after it.
+[ -n "${prev:-}" ] && run hello.end /hello "" text/html
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Memory, after every run: each acme.fcgi (and hello) process, as
@@ -362,11 +370,25 @@ printf '\n%-16s | %9s | %9s | %5s | %7s | %7s | %8s | %s\n' page "req/s" \
     "hello" "ratio" "p50 ms" "p99 ms" "alone ms" "target met"
 printf '%s\n' "-----------------+-----------+-----------+-------+---------+---------+----------+-----------"
 hsum=0 hn=0
+set -- $names hello-end
+shift
+after_of=$*
 for name in $names; do
 	set -- $(parse "$tmp/$name.wrk")
 	rps=$1 p50=$2 p99=$3 err=$4
-	hello_rps=$(parse "$tmp/hello.$name.wrk" 2>/dev/null | cut -d' ' -f1)
-	hello_rps=${hello_rps:--}
+	# The hello runs around the page: before it, and before the next
+	# page (or the last run).
+	set -- $after_of
+	next=${1:-end}
+	shift
+	after_of=$*
+	[ "$next" = hello-end ] && next=end
+	hb=$(parse "$tmp/hello.$name.wrk" 2>/dev/null | cut -d' ' -f1)
+	ha=$(parse "$tmp/hello.$next.wrk" 2>/dev/null | cut -d' ' -f1)
+	hello_rps=$(awk -v a="${hb:--}" -v b="${ha:--}" 'BEGIN {
+		if (a == "-" && b == "-") print "-"
+		else if (a == "-") print b; else if (b == "-") print a
+		else printf "%.2f\n", (a + b) / 2 }')
 	one=$(cat "$tmp/$name.one" 2>/dev/null || echo -)
 	set -- $(awk -v r="$rps" -v h="$hello_rps" -v p="$p99" \
 	    -v e="$err" 'BEGIN {
@@ -389,7 +411,7 @@ for name in $names; do
 	   hn=$((hn + 1)) ;;
 	esac
 done
-echo "hello (the hello-world FastCGI, run just before each page): mean" \
+echo "hello (the hello-world FastCGI, runs just before and after each page): mean" \
     "$(awk -v a="$hsum" -v n="$hn" 'BEGIN { if (n) printf "%.0f", a / n;
     else print "-" }') req/s over $hn runs; load before/after: see above," \
     "$load_after"
