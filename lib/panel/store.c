@@ -425,11 +425,10 @@ strv_json(const char *const *v, size_t n, char **out)
  * The common case of json_strv: a compact array of printable-ASCII
  * strings without escapes, as strv_json writes names.  1 when parsed
  * into *v and *n, 0 when text is anything else (jansson then decides),
- * -1 when out of memory.  With a pool (pp not NULL) the vector and its
- * strings are cut from it.
+ * -1 when out of memory.  (strv_pooled is the same for a pool.)
  */
 static int
-strv_simple(const char *text, struct strpool **pp, char ***v, size_t *n)
+strv_simple(const char *text, char ***v, size_t *n)
 {
 	const char	*p = text, *q;
 	char	       **r = NULL;
@@ -444,8 +443,7 @@ strv_simple(const char *text, struct strpool **pp, char ***v, size_t *n)
 		if (*q == '"')
 			cap++;
 	cap /= 2;
-	if (cap > 0 && (r = pp != NULL ? pool_alloc(pp, cap * sizeof(*r)) :
-	    calloc(cap, sizeof(*r))) == NULL)
+	if (cap > 0 && (r = calloc(cap, sizeof(*r))) == NULL)
 		return -1;
 	while (*p == ' ')
 		p++;
@@ -458,7 +456,7 @@ strv_simple(const char *text, struct strpool **pp, char ***v, size_t *n)
 			if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e ||
 			    *q == '\\')
 				goto no;
-		if ((r[k] = pool_strndup(pp, p, (size_t)(q - p))) == NULL)
+		if ((r[k] = strndup(p, (size_t)(q - p))) == NULL)
 			goto oom;
 		k++;
 		for (p = q + 1; *p == ' '; p++)
@@ -479,12 +477,10 @@ end:
 	*n = k;
 	return 1;
 no:
-	if (pp == NULL)
-		panel_strv_free(r, k);
+	panel_strv_free(r, k);
 	return 0;
 oom:
-	if (pp == NULL)
-		panel_strv_free(r, k);
+	panel_strv_free(r, k);
 	return -1;
 }
 
@@ -565,7 +561,7 @@ json_strvp(const char *text, struct strpool **pp, char ***v, size_t *n)
 	if (text == NULL)
 		return 0;
 	fast = pp != NULL ? strv_pooled(text, pp, v, n) :
-	    strv_simple(text, NULL, v, n);
+	    strv_simple(text, v, n);
 	if (fast != 0)
 		return fast == 1 ? 0 : -1;
 	a = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
