@@ -25,6 +25,7 @@
 #define GUARD_DUP_WINDOW	(7 * 86400)
 #define GUARD_FAIL_MAX		5
 #define GUARD_FAIL_WINDOW	3600
+#define ACCOUNT_CHOICES		200	/* accounts listed in the form */
 
 /* The order form's values as typed (borrowed). */
 struct ord_form {
@@ -229,21 +230,31 @@ form_data(struct rq *rq, const struct ord_form *f)
 	size_t				 i;
 	char				 name[256];
 	long long			 sel = 0;
-	int				 dns;
+	int64_t				 before = 0;
+	int				 dns, many = 0;
 
 	if ((accs = json_array()) == NULL)
 		return NULL;
 	if (f->account_id != NULL)
 		sel = strtoll(f->account_id, NULL, 10);	/* display only */
-	if (store_account_list(rq->pn->st, auth_owner(rq->user), &l) ==
-	    PANEL_OK) {
-		for (i = 0; i < l->n; i++) {
+	/*
+	 * The active accounts to choose from, newest first, ACCOUNT_CHOICES
+	 * at most: beyond that (an operator's thousands) the form asks for
+	 * the account's number instead of a list of them all.
+	 */
+	while (!many && store_account_page(rq->pn->st, auth_owner(rq->user),
+	    before, 500, &l) == PANEL_OK) {
+		for (i = 0; i < l->n && !many; i++) {
 			const struct store_account *a = &l->v[i];
 			const char *em = a->ncontacts > 0 ?
 			    a->contacts[0] : "no contact";
 
 			if (a->status != STORE_ACC_VALID)
 				continue;
+			if (json_array_size(accs) == ACCOUNT_CHOICES) {
+				many = 1;
+				break;
+			}
 			if (strncmp(em, "mailto:", 7) == 0)
 				em += 7;
 			ca_name(a, name, sizeof(name));
@@ -251,14 +262,22 @@ form_data(struct rq *rq, const struct ord_form *f)
 			    "s:b}", "id", (json_int_t)a->id, "ca_name", name,
 			    "email", em, "selected", a->id == sel));
 		}
+		before = l->next;
 		store_account_list_free(l);
+		l = NULL;
+		if (before <= 0)
+			break;
 	}
+	if (many)
+		json_array_clear(accs);
 	if (f->key_type != NULL)
 		(void)acme_keytype_parse(f->key_type, &kt);
 	dns = f->challenge_type != NULL &&
 	    strcmp(f->challenge_type, "dns-01") == 0;
-	d = json_pack("{s:b,s:o,s:s,s:o,s:b,s:b,s:b,s:b,s:b}",
-	    "has_accounts", json_array_size(accs) > 0,
+	d = json_pack("{s:b,s:b,s:s,s:o,s:s,s:o,s:b,s:b,s:b,s:b,s:b}",
+	    "has_accounts", many || json_array_size(accs) > 0,
+	    "many_accounts", many,
+	    "f_account_id", f->account_id != NULL ? f->account_id : "",
 	    "accounts", accs,
 	    "f_domains", f->domains != NULL ? f->domains : "",
 	    "key_types", page_keytypes(kt),

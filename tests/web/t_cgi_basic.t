@@ -231,6 +231,26 @@ req GET "/acme/audit" "" HTTP_AUTHORIZATION="Bearer $BOB" \
 check "... but his own are listed" [ "$status" = 200 ]
 check "... and nobody else's" not_has '"actor":"alice"'
 
+# The new-order form: a list of the accounts, or a number when too many.
+req GET /acme/orders/create "" HTTP_COOKIE="acme_session=$SESS"
+check "order form: alice picks her one account from a list" \
+    has '<select name="account_id"><option value="1">#1 '
+sqlite3 "$D/acme.db" 2>>"$D/stderr.all" <<EOF
+WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 201)
+INSERT INTO accounts (owner, ca_url, key_type, status, created, updated)
+    SELECT (SELECT id FROM users WHERE name = 'bob'), 'https://ca.test/dir',
+    'ec-256', 'valid', $NOW, $NOW FROM k;
+EOF
+req GET /acme/orders/create "" HTTP_AUTHORIZATION="Bearer $BOB"
+check "... bob, with 201, gives the account's number instead" \
+    has '<input name="account_id" type="number"'
+check "... and no list of them all" not_has '<select name="account_id">'
+sqlite3 "$D/acme.db" "UPDATE accounts SET status = 'deactivated' WHERE
+    id = (SELECT max(id) FROM accounts)" 2>>"$D/stderr.all"
+req GET /acme/orders/create "" HTTP_AUTHORIZATION="Bearer $BOB"
+check "... with 200 active ones, a list again" \
+    [ "$(body | grep -o '<option value="[0-9]*">#' | wc -l)" = 200 ]
+
 # --- audit log -------------------------------------------------------------
 req GET /acme/audit "" HTTP_COOKIE="acme_session=$SESS"
 check "audit page: 200" [ "$status" = 200 ]
