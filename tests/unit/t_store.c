@@ -55,6 +55,34 @@ raw_int(sqlite3 *db, const char *sql)
 	return v;
 }
 
+/*
+ * A count the triggers keep, checked against the rows: table's (owner,
+ * col, n) rows with n > 0 against count(*) of from's rows where `where`
+ * grouped by owner and expr, and for owner 0 by expr alone; both ways,
+ * each an assertion (found: every true count is kept; only: nothing
+ * else is).
+ */
+static void
+kept_check(sqlite3 *db, const char *table, const char *col,
+    const char *from, const char *where, const char *expr,
+    const char *found, const char *only)
+{
+	char	 kept[256], truth[512], sql[1024];
+
+	snprintf(kept, sizeof(kept), "SELECT owner, %s, n FROM %s "
+	    "WHERE n > 0", col, table);
+	snprintf(truth, sizeof(truth), "SELECT owner, %s, count(*) FROM %s "
+	    "WHERE %s GROUP BY 1, 2 UNION ALL SELECT 0, %s, count(*) "
+	    "FROM %s WHERE %s GROUP BY 2", expr, from, where, expr, from,
+	    where);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM (%s EXCEPT %s)",
+	    truth, kept);
+	is_int(raw_int(db, sql), 0, found);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM (%s EXCEPT "
+	    "SELECT * FROM (%s))", kept, truth);
+	is_int(raw_int(db, sql), 0, only);
+}
+
 static void
 test_migrations(void)
 {
@@ -1206,15 +1234,8 @@ test_order_counts(struct store *st, int64_t alice)
 	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) !=
 	    SQLITE_OK)
 		tap_bail("sqlite3_open_v2");
-	is_int(raw_int(db, "SELECT count(*) FROM ("
-	    "SELECT owner, status, count(*) FROM orders GROUP BY 1, 2 "
-	    "UNION ALL SELECT 0, status, count(*) FROM orders GROUP BY 2 "
-	    "EXCEPT SELECT owner, status, n FROM order_counts WHERE n > 0)"),
-	    0, "every owner's and status's order count is kept");
-	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, status, n "
-	    "FROM order_counts WHERE n > 0 EXCEPT SELECT owner, status, "
-	    "count(*) FROM orders GROUP BY 1, 2 EXCEPT SELECT 0, status, "
-	    "count(*) FROM orders GROUP BY 2)"), 0,
+	kept_check(db, "order_counts", "status", "orders", "1", "status",
+	    "every owner's and status's order count is kept",
 	    "and no count is kept for orders that are not there");
 	memset(&f, 0, sizeof(f));
 	f.owner = alice;
@@ -1284,38 +1305,17 @@ test_expiry_days(struct store *st, int64_t alice, int64_t bob,
 	rc |= sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	ok(rc == SQLITE_OK, "400 certificates written, moved and deleted "
 	    "behind the store's back");
-	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, "
-	    "not_after / 86400, count(*) FROM certificates WHERE status = "
-	    "'valid' GROUP BY 1, 2 UNION ALL SELECT 0, not_after / 86400, "
-	    "count(*) FROM certificates WHERE status = 'valid' GROUP BY 2 "
-	    "EXCEPT SELECT owner, day, n FROM cert_expiry_days WHERE n > 0)"),
-	    0, "the triggers keep every owner's count per day");
-	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, day, n FROM "
-	    "cert_expiry_days WHERE n > 0 EXCEPT SELECT owner, not_after / "
-	    "86400, count(*) FROM certificates WHERE status = 'valid' "
-	    "GROUP BY 1, 2 EXCEPT SELECT 0, not_after / 86400, count(*) "
-	    "FROM certificates WHERE status = 'valid' GROUP BY 2)"), 0,
+	kept_check(db, "cert_expiry_days", "day", "certificates",
+	    "status = 'valid'", "not_after / 86400",
+	    "the triggers keep every owner's count per day",
 	    "and nothing else");
-	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, not_after / "
-	    "86400 / 32, count(*) FROM certificates WHERE status = 'valid' "
-	    "GROUP BY 1, 2 UNION ALL SELECT 0, not_after / 86400 / 32, "
-	    "count(*) FROM certificates WHERE status = 'valid' GROUP BY 2 "
-	    "EXCEPT SELECT owner, block, n FROM cert_expiry_blocks WHERE "
-	    "n > 0)"), 0, "and every owner's count per block of 32 days");
-	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, block, n FROM "
-	    "cert_expiry_blocks WHERE n > 0 EXCEPT SELECT owner, not_after / "
-	    "86400 / 32, count(*) FROM certificates WHERE status = 'valid' "
-	    "GROUP BY 1, 2 EXCEPT SELECT 0, not_after / 86400 / 32, count(*) "
-	    "FROM certificates WHERE status = 'valid' GROUP BY 2)"), 0,
+	kept_check(db, "cert_expiry_blocks", "block", "certificates",
+	    "status = 'valid'", "not_after / 86400 / 32",
+	    "and every owner's count per block of 32 days",
 	    "and no other block");
-	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, count(*) "
-	    "FROM certificates GROUP BY 1 UNION ALL SELECT 0, count(*) FROM "
-	    "certificates EXCEPT SELECT owner, n FROM cert_counts)"), 0,
-	    "the triggers keep every owner's certificate count");
-	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, n FROM "
-	    "cert_counts WHERE n > 0 EXCEPT SELECT owner, count(*) FROM "
-	    "certificates GROUP BY 1 EXCEPT SELECT 0, count(*) FROM "
-	    "certificates)"), 0, "and no other");
+	kept_check(db, "cert_counts", "0", "certificates", "1", "0",
+	    "the triggers keep every owner's certificate count",
+	    "and no other");
 	for (i = 0; i < 600; i++) {
 		seed = seed * 1103515245 + 12345;
 		from = t0 + (int64_t)(seed >> 8) % (50 * day) - 8 * day;
@@ -1416,17 +1416,10 @@ test_fail_days(struct store *st, int64_t alice, int64_t bob, int64_t aacc)
 	rc |= sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	ok(rc == SQLITE_OK, "300 orders written, moved and deleted behind "
 	    "the store's back");
-	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, updated / "
-	    "86400, count(*) FROM orders WHERE status = 'invalid' GROUP BY "
-	    "1, 2 UNION ALL SELECT 0, updated / 86400, count(*) FROM orders "
-	    "WHERE status = 'invalid' GROUP BY 2 EXCEPT SELECT owner, day, n "
-	    "FROM order_fail_days WHERE n > 0)"), 0,
-	    "the triggers keep every owner's failed orders per day");
-	is_int(raw_int(db, "SELECT count(*) FROM (SELECT owner, day, n FROM "
-	    "order_fail_days WHERE n > 0 EXCEPT SELECT owner, updated / "
-	    "86400, count(*) FROM orders WHERE status = 'invalid' GROUP BY "
-	    "1, 2 EXCEPT SELECT 0, updated / 86400, count(*) FROM orders "
-	    "WHERE status = 'invalid' GROUP BY 2)"), 0, "and nothing else");
+	kept_check(db, "order_fail_days", "day", "orders",
+	    "status = 'invalid'", "updated / 86400",
+	    "the triggers keep every owner's failed orders per day",
+	    "and nothing else");
 	for (i = 0; i < 400; i++) {
 		seed = seed * 1103515245 + 12345;
 		since = t0 + (int64_t)(seed >> 8) % (30 * day) - 15 * day;
