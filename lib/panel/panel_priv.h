@@ -169,7 +169,8 @@ enum acme_keytype col_keytype(sqlite3_stmt *s, int col);
  * json_strv: text "[...]" of strings only.  0 or -1. */
 int		 strv_json(const char *const *v, size_t n, char **out);
 int		 json_strv(const char *text, char ***v, size_t *n);
-/* json_strv with the vector and strings from the pool pp (not NULL). */
+/* json_strv with the vector and strings from the pool pp (NULL: as
+ * json_strv). */
 int		 json_strvp(const char *text, struct strpool **pp, char ***v,
 		    size_t *n);
 

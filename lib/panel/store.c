@@ -422,72 +422,12 @@ strv_json(const char *const *v, size_t n, char **out)
 }
 
 /*
- * The common case of json_strv: a compact array of printable-ASCII
- * strings without escapes, as strv_json writes names.  1 when parsed
- * into *v and *n, 0 when text is anything else (jansson then decides),
- * -1 when out of memory.  (strv_pooled is the same for a pool.)
- */
-static int
-strv_simple(const char *text, char ***v, size_t *n)
-{
-	const char	*p = text, *q;
-	char	       **r = NULL;
-	size_t		 k = 0, cap = 0;
-
-	while (*p == ' ')
-		p++;
-	if (*p++ != '[')
-		return 0;
-	/* Without escapes every '"' opens or closes a string. */
-	for (q = p; *q != '\0'; q++)
-		if (*q == '"')
-			cap++;
-	cap /= 2;
-	if (cap > 0 && (r = calloc(cap, sizeof(*r))) == NULL)
-		return -1;
-	while (*p == ' ')
-		p++;
-	if (*p == ']')
-		goto end;
-	for (;;) {
-		if (k == cap || *p++ != '"')
-			goto no;
-		for (q = p; *q != '"'; q++)
-			if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e ||
-			    *q == '\\')
-				goto no;
-		if ((r[k] = strndup(p, (size_t)(q - p))) == NULL)
-			goto oom;
-		k++;
-		for (p = q + 1; *p == ' '; p++)
-			continue;
-		if (*p == ']')
-			break;
-		if (*p++ != ',')
-			goto no;
-		while (*p == ' ')
-			p++;
-	}
-end:
-	for (p++; *p == ' ' || *p == '\n'; p++)
-		continue;
-	if (*p != '\0')
-		goto no;
-	*v = r;
-	*n = k;
-	return 1;
-no:
-	panel_strv_free(r, k);
-	return 0;
-oom:
-	panel_strv_free(r, k);
-	return -1;
-}
-
-/*
- * strv_simple with a pool: the text is copied into the pool once and
- * the names are cut in place (each closing quote becomes its NUL), one
- * copy a row instead of one a name.  The same answers as strv_simple.
+ * The common case of json_strvp: a compact array of printable-ASCII
+ * strings without escapes, as strv_json writes names.  The text is
+ * copied into the pool once and the names are cut in place (each
+ * closing quote becomes its NUL), one copy a row instead of one a name.
+ * 1 when parsed into *v and *n, 0 when text is anything else (jansson
+ * then decides), -1 when out of memory.
  */
 static int
 strv_pooled(const char *text, struct strpool **pp, char ***v, size_t *n)
@@ -497,6 +437,7 @@ strv_pooled(const char *text, struct strpool **pp, char ***v, size_t *n)
 	char		*p, *q, **r = NULL;
 	unsigned char	 c;
 
+	/* Without escapes every '"' opens or closes a string. */
 	for (t = text; (t = memchr(t, '"', len - (size_t)(t - text))) != NULL;
 	    t++)
 		cap++;
@@ -542,10 +483,33 @@ end:
 	return 1;
 }
 
+/* json_strvp through a pool of its own, the vector and strings copied
+ * out for panel_strv_free (rows freed field by field). */
 int
 json_strv(const char *text, char ***v, size_t *n)
 {
-	return json_strvp(text, NULL, v, n);
+	struct strpool	*tmp = NULL;
+	char	       **pv, **r = NULL;
+	size_t		 pn, i;
+	int		 rc;
+
+	*v = NULL;
+	*n = 0;
+	if ((rc = json_strvp(text, &tmp, &pv, &pn)) == 0 && pn > 0) {
+		if ((r = calloc(pn, sizeof(*r))) == NULL)
+			rc = -1;
+		for (i = 0; rc == 0 && i < pn; i++)
+			if ((r[i] = strdup(pv[i])) == NULL) {
+				panel_strv_free(r, i);
+				rc = -1;
+			}
+		if (rc == 0) {
+			*v = r;
+			*n = pn;
+		}
+	}
+	pool_free(tmp);
+	return rc;
 }
 
 int
@@ -556,29 +520,24 @@ json_strvp(const char *text, struct strpool **pp, char ***v, size_t *n)
 	char   **r = NULL;
 	int	 fast;
 
+	if (pp == NULL)
+		return json_strv(text, v, n);
 	*v = NULL;
 	*n = 0;
 	if (text == NULL)
 		return 0;
-	fast = pp != NULL ? strv_pooled(text, pp, v, n) :
-	    strv_simple(text, v, n);
-	if (fast != 0)
+	if ((fast = strv_pooled(text, pp, v, n)) != 0)
 		return fast == 1 ? 0 : -1;
 	a = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
 	if (a == NULL || !json_is_array(a))
 		goto bad;
 	na = json_array_size(a);
-	if (na > 0 && (r = pp != NULL ? pool_alloc(pp, na * sizeof(*r)) :
-	    calloc(na, sizeof(*r))) == NULL)
+	if (na > 0 && (r = pool_alloc(pp, na * sizeof(*r))) == NULL)
 		goto bad;
-	json_array_foreach(a, i, e) {
+	json_array_foreach(a, i, e)
 		if (!json_is_string(e) || (r[i] = pool_strndup(pp,
-		    json_string_value(e), json_string_length(e))) == NULL) {
-			if (pp == NULL)
-				panel_strv_free(r, i);
+		    json_string_value(e), json_string_length(e))) == NULL)
 			goto bad;
-		}
-	}
 	*v = r;
 	*n = na;
 	json_decref(a);

@@ -1499,26 +1499,52 @@ test_pool(void)
 	    json_strvp("[\"a\" \"b\"]", &pp, &pv, &pn) == -1,
 	    "not an array of strings: refused, pooled or not");
 	{
-		static const char *const in[] = { "[]", " [ ] ", "[\"a\"]",
-		    "[ \"a\" , \"b c\" ]\n", "[\"a\",]", "[\"a\" \"b\"]",
-		    "[\"a\"] x", "[\"\"]", "[\"\\u0041\"]", "[\"x\ty\"]",
-		    "[\"caf\xc3\xa9\"]", "[\"a]", "[1]", "{}", "", "[\"a\",\"a\"]",
-		    "[\"]\"]", "[\"a\",\"b\"]]" };
+		static const struct {
+			const char	*in;
+			int		 rc;
+			size_t		 n;
+			const char	*first;
+		} in[] = {
+			{ "[]", 0, 0, NULL },
+			{ " [ ] ", 0, 0, NULL },
+			{ "[\"a\"]", 0, 1, "a" },
+			{ "[ \"a\" , \"b c\" ]\n", 0, 2, "a" },
+			{ "[\"a\",]", -1, 0, NULL },
+			{ "[\"a\" \"b\"]", -1, 0, NULL },
+			{ "[\"a\"] x", -1, 0, NULL },
+			{ "[\"\"]", 0, 1, "" },
+			{ "[\"\\u0041\"]", 0, 1, "A" },
+			{ "[\"x\ty\"]", -1, 0, NULL },
+			{ "[\"caf\xc3\xa9\"]", 0, 1, "caf\xc3\xa9" },
+			{ "[\"a]", -1, 0, NULL },
+			{ "[1]", -1, 0, NULL },
+			{ "{}", -1, 0, NULL },
+			{ "", -1, 0, NULL },
+			{ "[\"a\",\"a\"]", 0, 2, "a" },
+			{ "[\"]\"]", 0, 1, "]" },
+			{ "[\"a\",\"b\"]]", -1, 0, NULL },
+		};
 		size_t	 m, j;
 
 		for (m = 0, bad = 0; m < sizeof(in) / sizeof(in[0]); m++) {
-			r1 = json_strv(in[m], &sv, &sn);
-			r2 = json_strvp(in[m], &pp, &pv, &pn);
-			if (r1 != r2 || (r1 == 0 && sn != pn))
+			r1 = json_strv(in[m].in, &sv, &sn);
+			r2 = json_strvp(in[m].in, &pp, &pv, &pn);
+			if (r1 != in[m].rc || r2 != in[m].rc ||
+			    (r1 == 0 && (sn != in[m].n || pn != in[m].n)) ||
+			    (in[m].first != NULL && r1 == 0 && r2 == 0 &&
+			    (strcmp(sv[0], in[m].first) != 0 ||
+			    strcmp(pv[0], in[m].first) != 0))) {
+				tap_diag("%zu: rc %d/%d", m, r1, r2);
 				bad++;
+			}
 			for (j = 0; r1 == 0 && r2 == 0 && j < sn && j < pn;
 			    j++)
 				bad += strcmp(sv[j], pv[j]) != 0;
 			if (r1 == 0)
 				panel_strv_free(sv, sn);
 		}
-		ok(bad == 0, "pooled and plain vectors agree on %zu odd "
-		    "inputs", m);
+		ok(bad == 0, "pooled and plain vectors: the expected answer "
+		    "to %zu odd inputs", m);
 	}
 	pool_free(pp);
 	pool_free(NULL);
