@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,10 +181,49 @@ guarded(struct rq *rq, const struct route *rt, enum method m)
 
 /* FastCGI adapters. ------------------------------------------------- */
 
-static const char *
-fcgi_get(void *arg, const char *name)
+/*
+ * One pass over the request's "NAME=value" list for all n names (libfcgi's
+ * FCGX_GetParam walks the whole list for each).  The first of equal
+ * names wins, as with FCGX_GetParam.  The names are indexed by length
+ * once (bylen: a bit per name of each length), so that an entry is
+ * compared only with the names of its length.
+ */
+static void
+fcgi_params(void *arg, const char *const *names, size_t n,
+    const char **vals)
 {
-	return FCGX_GetParam(name, ((FCGX_Request *)arg)->envp);
+	static const char *const *known;
+	static size_t		 known_n;
+	static uint64_t		 bylen[64];
+	char			**p = ((FCGX_Request *)arg)->envp;
+	const char		*eq;
+	uint64_t		 m;
+	size_t			 i, len;
+
+	for (i = 0; i < n; i++)
+		vals[i] = NULL;
+	if (n > 64)
+		return;		/* cannot happen: req_read asks for 13 */
+	if (names != known || n != known_n) {
+		memset(bylen, 0, sizeof(bylen));
+		for (i = 0; i < n; i++)
+			if ((len = strlen(names[i])) < 64)
+				bylen[len] |= (uint64_t)1 << i;
+		known = names;
+		known_n = n;
+	}
+	for (; p != NULL && *p != NULL; p++) {
+		if ((eq = strchr(*p, '=')) == NULL ||
+		    (len = (size_t)(eq - *p)) >= 64)
+			continue;
+		for (m = bylen[len]; m != 0; m &= m - 1) {
+			i = (size_t)__builtin_ctzll(m);
+			if (vals[i] == NULL && memcmp(names[i], *p, len) == 0) {
+				vals[i] = eq + 1;
+				break;
+			}
+		}
+	}
 }
 
 static long
@@ -211,11 +251,15 @@ fcgi_write(void *arg, const char *buf, size_t len)
 
 /* Plain CGI adapters. ----------------------------------------------- */
 
-static const char *
-cgi_get(void *arg, const char *name)
+static void
+cgi_params(void *arg, const char *const *names, size_t n,
+    const char **vals)
 {
+	size_t	 i;
+
 	(void)arg;
-	return getenv(name);
+	for (i = 0; i < n; i++)
+		vals[i] = getenv(names[i]);
 }
 
 static long
@@ -301,7 +345,7 @@ main(void)
 		    store_errmsg(pn->st));
 
 	if (FCGX_IsCGI()) {
-		e.get = cgi_get;
+		e.params = cgi_params;
 		e.read = cgi_read;
 		e.write = cgi_write;
 		e.arg = NULL;
@@ -315,7 +359,7 @@ main(void)
 		session_panel_close(pn);
 		return 1;
 	}
-	e.get = fcgi_get;
+	e.params = fcgi_params;
 	e.read = fcgi_read;
 	e.write = fcgi_write;
 	e.arg = &fr;

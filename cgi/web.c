@@ -161,12 +161,53 @@ json_to_form(struct req *r)
 	return 0;
 }
 
-/* Reads up to BODY_MAX bytes of the request body. */
+/*
+ * The parameters req_read takes from the server, in one table so that
+ * they are fetched in one pass.
+ */
+enum param {
+	P_METHOD,
+	P_URI,
+	P_QUERY,
+	P_ACCEPT,
+	P_HTTPS,
+	P_ADDR,
+	P_USER,
+	P_COOKIE,
+	P_AUTHZ,
+	P_CSRF,
+	P_HOST,
+	P_CLEN,
+	P_CTYPE,
+	P__MAX
+};
+
+static const char *const param_names[P__MAX] = {
+	[P_METHOD] = "REQUEST_METHOD",
+	[P_URI] = "REQUEST_URI",
+	[P_QUERY] = "QUERY_STRING",
+	[P_ACCEPT] = "HTTP_ACCEPT",
+	[P_HTTPS] = "HTTPS",
+	[P_ADDR] = "REMOTE_ADDR",
+	[P_USER] = "REMOTE_USER",
+	[P_COOKIE] = "HTTP_COOKIE",
+	[P_AUTHZ] = "HTTP_AUTHORIZATION",
+	[P_CSRF] = "HTTP_X_CSRF_TOKEN",
+	[P_HOST] = "HTTP_HOST",
+	[P_CLEN] = "CONTENT_LENGTH",
+	[P_CTYPE] = "CONTENT_TYPE",
+};
+_Static_assert(sizeof(param_names) / sizeof(param_names[0]) == P__MAX,
+    "param_names");
+
+/*
+ * Reads up to BODY_MAX bytes of the request body, of length cl and type
+ * ct as the server gave them (either may be NULL).
+ */
 static int
-read_body(struct req *r, const struct env *e)
+read_body(struct req *r, const struct env *e, const char *cl,
+    const char *ct)
 {
-	const char	*cl = e->get(e->arg, "CONTENT_LENGTH");
-	const char	*ct = e->get(e->arg, "CONTENT_TYPE");
 	char		*buf, *end;
 	unsigned long	 want;
 	long		 got;
@@ -215,19 +256,20 @@ read_body(struct req *r, const struct env *e)
 int
 req_read(struct req *r, const struct env *e)
 {
-	const char	*m, *uri, *acc, *https, *q;
+	const char	*v[P__MAX], *m, *uri, *acc, *https, *q;
 	char		*path;
 	size_t		 i, n;
 
 	memset(r, 0, sizeof(*r));
-	m = e->get(e->arg, "REQUEST_METHOD");
+	e->params(e->arg, param_names, P__MAX, v);
+	m = v[P_METHOD];
 	r->method = M_OTHER;
 	for (i = 0; m != NULL && i < M_OTHER; i++)
 		if (strcmp(m, methods[i]) == 0)
 			r->method = (enum method)i;
 
 	/* REQUEST_URI is what the client sent, under every server. */
-	if ((uri = e->get(e->arg, "REQUEST_URI")) == NULL)
+	if ((uri = v[P_URI]) == NULL)
 		uri = "/";
 	n = strcspn(uri, "?#");
 	if ((path = strndup(uri, n)) == NULL)
@@ -235,23 +277,23 @@ req_read(struct req *r, const struct env *e)
 	if (url_decode(path, 0) == -1)
 		path[0] = '\0';		/* routes nowhere: 404 */
 	r->path = path;
-	q = uri[n] == '?' ? uri + n + 1 : e->get(e->arg, "QUERY_STRING");
+	q = uri[n] == '?' ? uri + n + 1 : v[P_QUERY];
 	if (parse_pairs(q, r->query, &r->nquery, &r->body_bad) == -1)
 		return -1;
 
-	acc = e->get(e->arg, "HTTP_ACCEPT");
+	acc = v[P_ACCEPT];
 	r->want_json = acc != NULL && strstr(acc, "application/json") != NULL;
-	https = e->get(e->arg, "HTTPS");
+	https = v[P_HTTPS];
 	r->https = https != NULL && (strcasecmp(https, "on") == 0 ||
 	    strcmp(https, "1") == 0);
-	r->remote_addr = e->get(e->arg, "REMOTE_ADDR");
-	r->remote_user = e->get(e->arg, "REMOTE_USER");
-	r->cookie = e->get(e->arg, "HTTP_COOKIE");
-	r->authorization = e->get(e->arg, "HTTP_AUTHORIZATION");
-	r->csrf_header = e->get(e->arg, "HTTP_X_CSRF_TOKEN");
-	r->host = e->get(e->arg, "HTTP_HOST");
+	r->remote_addr = v[P_ADDR];
+	r->remote_user = v[P_USER];
+	r->cookie = v[P_COOKIE];
+	r->authorization = v[P_AUTHZ];
+	r->csrf_header = v[P_CSRF];
+	r->host = v[P_HOST];
 	if (r->method == M_POST)
-		return read_body(r, e);
+		return read_body(r, e, v[P_CLEN], v[P_CTYPE]);
 	return 0;
 }
 

@@ -65,7 +65,13 @@ struct resp {
 
 /* The environment of one request (FastCGI params or CGI environ). */
 struct env {
-	const char	*(*get)(void *, const char *);
+	/*
+	 * The values of the n parameters called names into vals (NULL for
+	 * those the server did not send), all in one call: FastCGI hands
+	 * its parameters over as one list, read once instead of once a name.
+	 */
+	void		 (*params)(void *, const char *const *names, size_t n,
+			    const char **vals);
 	long		 (*read)(void *, char *, size_t);
 	int		 (*write)(void *, const char *, size_t);
 	void		*arg;
