@@ -413,15 +413,12 @@ auth_session(struct store *st, const char *cookie, int64_t now,
 	if (!token_shape(cookie))
 		return PANEL_ERR_AUTH;
 	panel_sha256_hex(cookie, strlen(cookie), hash);
-	err = store_session_get(st, hash, now, &s);
+	err = store_session_get(st, hash, now, &s, &u);
 	if (err == PANEL_ERR_NOTFOUND)
 		return PANEL_ERR_AUTH;
 	if (err != PANEL_OK)
 		return err;
-	err = store_user_get(st, s->user_id, &u);
-	if (err == PANEL_OK && u->disabled)
-		err = PANEL_ERR_AUTH;
-	else if (err == PANEL_ERR_NOTFOUND)
+	if (u == NULL || u->disabled)
 		err = PANEL_ERR_AUTH;
 	if (err == PANEL_OK)
 		err = principal_new(u, s->csrf, hash, 0, out);
@@ -480,12 +477,11 @@ auth_logout(struct store *st, const char *cookie, const char *ip)
 	if (!token_shape(cookie))
 		return PANEL_OK;
 	panel_sha256_hex(cookie, strlen(cookie), hash);
-	err = store_session_get(st, hash, time(NULL), &s);
+	err = store_session_get(st, hash, time(NULL), &s, &u);
 	if (err == PANEL_ERR_NOTFOUND)
 		return PANEL_OK;
 	if (err != PANEL_OK)
 		return err;
-	(void)store_user_get(st, s->user_id, &u);
 	snprintf(object, sizeof(object), "user:%" PRId64, s->user_id);
 	if ((err = store_begin(st)) == PANEL_OK) {
 		if ((err = store_session_delete(st, hash)) != PANEL_OK ||
@@ -542,18 +538,15 @@ auth_bearer(struct store *st, const char *value, const char *ip,
 	    !acme_b64url_valid(tok + plen, TOKEN_B64LEN))
 		return bearer_denied(st, ip, "malformed token");
 	panel_sha256_hex(tok, strlen(tok), hash);
-	err = store_token_by_hash(st, hash, &t);
+	err = store_token_by_hash(st, hash, &t, &u);
 	if (err == PANEL_ERR_NOTFOUND)
 		return bearer_denied(st, ip, "unknown or revoked token");
 	if (err != PANEL_OK)
 		return err;
-	err = store_user_get(st, t->user_id, &u);
-	if (err == PANEL_ERR_NOTFOUND || (err == PANEL_OK && u->disabled)) {
+	if (u == NULL || u->disabled) {
 		err = bearer_denied(st, ip, "token of a disabled user");
 		goto out;
 	}
-	if (err != PANEL_OK)
-		goto out;
 	if (now - t->last_used >= TOUCH_EVERY &&
 	    (err = store_token_touch(st, t->id, now)) != PANEL_OK)
 		goto out;

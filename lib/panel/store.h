@@ -225,9 +225,14 @@ struct store_session {
 
 enum panel_err	 store_session_add(struct store *st,
 		    const struct store_session *s);
-/* The session with id_hash that has not expired at now. */
+/*
+ * The session with id_hash that has not expired at now, and if user is
+ * not NULL its user in the same read (*user NULL when that user is
+ * gone).  Both are the caller's to free.
+ */
 enum panel_err	 store_session_get(struct store *st, const char *id_hash,
-		    int64_t now, struct store_session **out);
+		    int64_t now, struct store_session **out,
+		    struct store_user **user);
 /* Replaces the id (and CSRF token, and expiry) of a live session. */
 enum panel_err	 store_session_rotate(struct store *st, const char *old_hash,
 		    const char *new_hash, const char *new_csrf, int64_t now,
@@ -259,9 +264,13 @@ struct store_token_list {
 enum panel_err	 store_token_add(struct store *st, int64_t user_id,
 		    const char *name, const char *token_hash,
 		    const char *hint, int64_t now, int64_t *id);
-/* The unrevoked token whose hash is token_hash; NOTFOUND otherwise. */
+/*
+ * The unrevoked token whose hash is token_hash; NOTFOUND otherwise.  If
+ * user is not NULL, the token's user in the same read (*user NULL when
+ * that user is gone).  Both are the caller's to free.
+ */
 enum panel_err	 store_token_by_hash(struct store *st, const char *token_hash,
-		    struct store_token **out);
+		    struct store_token **out, struct store_user **user);
 /* Revokes token id; owner != 0 restricts to that user's tokens.
  * NOTFOUND when no such usable token. */
 enum panel_err	 store_token_revoke(struct store *st, int64_t id,

@@ -8,6 +8,9 @@
 
 /* Column lists; the readers in store_*.c take them in this order. */
 #define USER_COLS	"id, name, pw_hash, role, disabled, created"
+/* USER_COLS of "users u" in a join, after the other table's columns. */
+#define USER_JCOLS	"u.id, u.name, u.pw_hash, u.role, u.disabled, " \
+			"u.created"
 #define SESS_COLS	"id, user_id, csrf, created, expires, ip"
 #define TOK_COLS	"id, user_id, name, hint, created, last_used, revoked"
 #define ACC_COLS	"id, owner, ca_url, ca_preset, kid, contacts, " \
@@ -161,8 +164,11 @@ static const char *const sql[] = {
 
 	[ST_SESS_ADD] = "INSERT INTO sessions (id, user_id, csrf, created, "
 	    "expires, ip) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[ST_SESS_GET] = "SELECT " SESS_COLS " FROM sessions "
-	    "WHERE id = ?1 AND expires > ?2",
+	/* The owner's row comes along (NULLs when it is gone). */
+	[ST_SESS_GET] = "SELECT s.id, s.user_id, s.csrf, s.created, "
+	    "s.expires, s.ip, " USER_JCOLS " FROM sessions s "
+	    "LEFT JOIN users u ON u.id = s.user_id "
+	    "WHERE s.id = ?1 AND s.expires > ?2",
 	[ST_SESS_ROTATE] = "UPDATE sessions SET id = ?1, csrf = ?2, "
 	    "created = ?3, expires = ?4 WHERE id = ?5 AND expires > ?3",
 	[ST_SESS_DEL] = "DELETE FROM sessions WHERE id = ?1",
@@ -171,8 +177,10 @@ static const char *const sql[] = {
 
 	[ST_TOK_ADD] = "INSERT INTO api_tokens (user_id, name, token_hash, "
 	    "hint, created) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_TOK_BY_HASH] = "SELECT " TOK_COLS " FROM api_tokens "
-	    "WHERE token_hash = ?1 AND revoked IS NULL",
+	[ST_TOK_BY_HASH] = "SELECT t.id, t.user_id, t.name, t.hint, "
+	    "t.created, t.last_used, t.revoked, " USER_JCOLS " FROM "
+	    "api_tokens t LEFT JOIN users u ON u.id = t.user_id "
+	    "WHERE t.token_hash = ?1 AND t.revoked IS NULL",
 	[ST_TOK_REVOKE] = "UPDATE api_tokens SET revoked = ?1 WHERE id = ?2 "
 	    "AND revoked IS NULL AND (?3 = 0 OR user_id = ?3)",
 	[ST_TOK_TOUCH] = "UPDATE api_tokens SET last_used = ?1 WHERE id = ?2",

@@ -7,22 +7,54 @@
 
 #include "panel_priv.h"
 
-/* USER_COLS: id, name, pw_hash, role, disabled, created */
+/*
+ * USER_COLS (id, name, pw_hash, role, disabled, created) from column k of
+ * s into u; 0, or -1 out of memory.
+ */
+static int
+user_row_at(sqlite3_stmt *s, int k, struct store_user *u)
+{
+	const char	*role = (const char *)sqlite3_column_text(s, k + 3);
+
+	u->id = col_int(s, k);
+	if (panel_role_parse(role, &u->role) == -1)
+		u->role = PANEL_ROLE_USER;
+	u->disabled = col_int(s, k + 4) != 0;
+	u->created = col_int(s, k + 5);
+	if (col_str(s, k + 1, &u->name) == -1 ||
+	    col_str(s, k + 2, &u->pw_hash) == -1)
+		return -1;
+	return 0;
+}
+
 static int
 user_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
 {
-	struct store_user	*u = arg;
-	const char		*role = (const char *)sqlite3_column_text(s, 3);
-
 	(void)pp;
+	return user_row_at(s, 0, arg);
+}
 
-	u->id = col_int(s, 0);
-	if (panel_role_parse(role, &u->role) == -1)
-		u->role = PANEL_ROLE_USER;
-	u->disabled = col_int(s, 4) != 0;
-	u->created = col_int(s, 5);
-	if (col_str(s, 1, &u->name) == -1 || col_str(s, 2, &u->pw_hash) == -1)
+/*
+ * The user of a join's USER_JCOLS at column k into *out (NULL when the
+ * join found none), if out is not NULL; 0, or -1 out of memory.
+ */
+static int
+user_joined(sqlite3_stmt *s, int k, struct store_user **out)
+{
+	struct store_user	*u;
+
+	if (out == NULL)
+		return 0;
+	*out = NULL;
+	if (sqlite3_column_type(s, k) == SQLITE_NULL)
+		return 0;
+	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return -1;
+	if (user_row_at(s, k, u) == -1) {
+		store_user_free(u);
+		return -1;
+	}
+	*out = u;
 	return 0;
 }
 
@@ -200,7 +232,7 @@ store_session_add(struct store *st, const struct store_session *x)
 
 enum panel_err
 store_session_get(struct store *st, const char *id_hash, int64_t now,
-    struct store_session **out)
+    struct store_session **out, struct store_user **user)
 {
 	struct store_session	*x;
 	sqlite3_stmt		*s;
@@ -208,6 +240,8 @@ store_session_get(struct store *st, const char *id_hash, int64_t now,
 	int			 r;
 
 	*out = NULL;
+	if (user != NULL)
+		*user = NULL;
 	if (id_hash == NULL)
 		return PANEL_ERR_ARG;
 	if ((s = st_prep(st, ST_SESS_GET)) == NULL ||
@@ -215,10 +249,11 @@ store_session_get(struct store *st, const char *id_hash, int64_t now,
 		return PANEL_ERR_DB;
 	if ((r = st_step(st, s, &err)) != 1)
 		return r == 0 ? PANEL_ERR_NOTFOUND : err;
-	/* SESS_COLS: id, user_id, csrf, created, expires, ip */
+	/* SESS_COLS: id, user_id, csrf, created, expires, ip; USER_JCOLS */
 	if ((x = calloc(1, sizeof(*x))) == NULL ||
 	    col_str(s, 0, &x->id_hash) == -1 ||
-	    col_str(s, 2, &x->csrf) == -1 || col_str(s, 5, &x->ip) == -1) {
+	    col_str(s, 2, &x->csrf) == -1 || col_str(s, 5, &x->ip) == -1 ||
+	    user_joined(s, 6, user) == -1) {
 		sqlite3_reset(s);
 		store_session_free(x);
 		return PANEL_ERR_NOMEM;
@@ -330,7 +365,7 @@ store_token_add(struct store *st, int64_t user_id, const char *name,
 
 enum panel_err
 store_token_by_hash(struct store *st, const char *token_hash,
-    struct store_token **out)
+    struct store_token **out, struct store_user **user)
 {
 	struct store_token	*t;
 	sqlite3_stmt		*s;
@@ -338,6 +373,8 @@ store_token_by_hash(struct store *st, const char *token_hash,
 	int			 r;
 
 	*out = NULL;
+	if (user != NULL)
+		*user = NULL;
 	if (token_hash == NULL)
 		return PANEL_ERR_ARG;
 	if ((s = st_prep(st, ST_TOK_BY_HASH)) == NULL ||
@@ -345,7 +382,9 @@ store_token_by_hash(struct store *st, const char *token_hash,
 		return PANEL_ERR_DB;
 	if ((r = st_step(st, s, &err)) != 1)
 		return r == 0 ? PANEL_ERR_NOTFOUND : err;
-	if ((t = calloc(1, sizeof(*t))) == NULL || token_row(s, t, NULL) == -1) {
+	/* TOK_COLS, then USER_JCOLS */
+	if ((t = calloc(1, sizeof(*t))) == NULL || token_row(s, t, NULL) == -1 ||
+	    user_joined(s, 7, user) == -1) {
 		sqlite3_reset(s);
 		store_token_free(t);
 		return PANEL_ERR_NOMEM;

@@ -213,6 +213,7 @@ test_sessions_tokens(struct store *st, int64_t alice, int64_t bob)
 	struct store_session	 s, *g = NULL;
 	struct store_token	*t = NULL;
 	struct store_token_list	*tl = NULL;
+	struct store_user	*u = NULL;
 	char			 h1[65], h2[65], *v = NULL;
 	int64_t			 id = 0, n = 0, by_ip = 0, by_user = 0;
 
@@ -226,17 +227,21 @@ test_sessions_tokens(struct store *st, int64_t alice, int64_t bob)
 	s.expires = 2000;
 	s.ip = (char[]){ "192.0.2.1" };
 	ok(store_session_add(st, &s) == PANEL_OK, "session add");
-	ok(store_session_get(st, h1, 1500, &g) == PANEL_OK &&
+	ok(store_session_get(st, h1, 1500, &g, &u) == PANEL_OK &&
 	    g->user_id == alice && strcmp(g->csrf, "csrf-one") == 0 &&
 	    strcmp(g->ip, "192.0.2.1") == 0, "session get while live");
+	ok(u != NULL && u->id == alice && strcmp(u->name, "alice") == 0 &&
+	    u->role == PANEL_ROLE_USER && !u->disabled,
+	    "the session's user comes with it");
 	store_session_free(g);
-	ok(store_session_get(st, h1, 2000, &g) == PANEL_ERR_NOTFOUND,
-	    "expired session: NOTFOUND");
+	store_user_free(u);
+	ok(store_session_get(st, h1, 2000, &g, &u) == PANEL_ERR_NOTFOUND &&
+	    g == NULL && u == NULL, "expired session: NOTFOUND");
 	ok(store_session_rotate(st, h1, h2, "csrf-two", 1500, 3000) ==
 	    PANEL_OK, "rotate");
-	ok(store_session_get(st, h1, 1500, &g) == PANEL_ERR_NOTFOUND,
+	ok(store_session_get(st, h1, 1500, &g, NULL) == PANEL_ERR_NOTFOUND,
 	    "old id gone after rotation");
-	ok(store_session_get(st, h2, 2500, &g) == PANEL_OK &&
+	ok(store_session_get(st, h2, 2500, &g, NULL) == PANEL_OK &&
 	    strcmp(g->csrf, "csrf-two") == 0, "new id and csrf");
 	store_session_free(g);
 	ok(store_session_purge(st, 5000, &n) == PANEL_OK && n == 1,
@@ -247,16 +252,19 @@ test_sessions_tokens(struct store *st, int64_t alice, int64_t bob)
 	    PANEL_OK && id > 0, "token add");
 	ok(store_token_add(st, bob, "dup", h1, "", 100, NULL) ==
 	    PANEL_ERR_EXISTS, "token hash unique");
-	ok(store_token_by_hash(st, h1, &t) == PANEL_OK && t->id == id &&
+	ok(store_token_by_hash(st, h1, &t, &u) == PANEL_OK && t->id == id &&
 	    t->user_id == alice && strcmp(t->name, "ci") == 0 &&
 	    t->revoked == 0, "token by hash");
+	ok(u != NULL && u->id == alice && strcmp(u->name, "alice") == 0,
+	    "the token's user comes with it");
 	store_token_free(t);
+	store_user_free(u);
 	ok(store_token_touch(st, id, 150) == PANEL_OK, "touch");
 	ok(store_token_revoke(st, id, bob, 200) == PANEL_ERR_NOTFOUND,
 	    "bob cannot revoke alice's token");
 	ok(store_token_revoke(st, id, alice, 200) == PANEL_OK,
 	    "alice revokes her token");
-	ok(store_token_by_hash(st, h1, &t) == PANEL_ERR_NOTFOUND,
+	ok(store_token_by_hash(st, h1, &t, NULL) == PANEL_ERR_NOTFOUND,
 	    "revoked token not found by hash");
 	ok(store_token_list(st, alice, &tl) == PANEL_OK && tl->n == 1 &&
 	    tl->v[0].revoked == 200 && tl->v[0].last_used == 150,
