@@ -12,10 +12,16 @@
 # chain on.  A plain user's token (user0001) is made too.
 #
 # wrk (-t$BENCH_THREADS -c$BENCH_CONNS -d$BENCH_SECONDS, default
-# -t2 -c16 -d10s, --latency) runs against each URL in turn after a short
+# -t2 -c16 -d6s, --latency) runs against each URL in turn after a short
 # warm-up, each between two runs of hello, whose mean is its baseline
 # (the machine's speed drifts over the minutes of a run, and hello's rate
-# alone varies by 10-20% from one run to the next).
+# alone varies by 10-20% from one run to the next, more when the
+# hypervisor lends this machine's time to others: "steal").  The whole
+# list runs $BENCH_ROUNDS times (3) and the table gives each figure's
+# median over the rounds, with the lowest and highest ratio.  For each
+# run the script also reads the CPU time the FastCGI processes had
+# (/proc/PID/schedstat) and the machine's steal time (/proc/stat): CPU a
+# request is steadier than a rate on a shared machine.
 # Pages are asked as a browser asks (Accept: text/html) and, unless
 # BENCH_JSON=0, as the API (Accept: application/json).  Every request
 # carries "Authorization: Bearer TOKEN".  wrk's timeout is raised to
@@ -27,16 +33,17 @@
 #
 # The table: req/s and the 50th and 99th percentile latencies from wrk,
 # hello's rate around it (the mean of the runs just before and after),
-# the ratio to it, "alone ms"
-# (the best of five single curl requests: the service time without
-# queueing) and the verdict.
+# the ratio to it and its range over the rounds, the CPU of a request in
+# acme.fcgi ("us/req") and in hello ("hel us"), the steal during the
+# page's runs, "alone" (ms, the best of five single curl requests: the
+# service time without queueing) and the verdict on the medians.
 #
 # Targets (the issue): each page >= 0.5x hello's req/s and p99 <= 10 ms;
 # acme.fcgi resident memory <= 8 MB (8 MiB, VmHWM).  The script reports;
 # it exits 0 whether the targets are met or not, 1 only when it could
 # not measure (a tool or program missing, a page not answering 200).
 #
-# Environment: ACME_BUILD (build/rel), BENCH_SECONDS (10), BENCH_THREADS
+# Environment: ACME_BUILD (build/rel), BENCH_SECONDS (6), BENCH_ROUNDS (3), BENCH_THREADS
 # (2), BENCH_CONNS (16), BENCH_TIMEOUT (30), BENCH_JSON (1), BENCH_USER (1: also the pages
 # of a plain user), BENCH_KEEP (1: keep the work directory and print
 # it), BENCH_DB (a seeded database to copy instead of seeding; it must
@@ -50,10 +57,11 @@ cd "$(dirname "$0")/../.." || exit 1
 export LC_ALL=C
 root=$(pwd)
 build=${ACME_BUILD:-build/rel}
-secs=${BENCH_SECONDS:-10}
+secs=${BENCH_SECONDS:-6}
 threads=${BENCH_THREADS:-2}
 conns=${BENCH_CONNS:-16}
 wtimeout=${BENCH_TIMEOUT:-30}
+rounds=${BENCH_ROUNDS:-3}
 bdir=$build/tests/bench
 
 for p in lighttpd wrk curl openssl cc pkg-config; do
@@ -235,7 +243,9 @@ children() {
 }
 acme_exe=$(readlink -f "$tmp/acme.fcgi")
 hello_exe=$(readlink -f "$tmp/hello")
-fcgi_pids="$(children "$acme_exe") $(children "$hello_exe")"
+acme_pids=$(children "$acme_exe" | tr '\n' ' ')
+hello_pids=$(children "$hello_exe" | tr '\n' ' ')
+fcgi_pids="$acme_pids $hello_pids"
 
 # --- The runs -------------------------------------------------------------
 # run NAME PATH TOKEN ACCEPT: checks one request, warms up, runs wrk;
@@ -265,10 +275,32 @@ run() {
 	# shellcheck disable=SC2086
 	wrk -t"$threads" -c"$conns" -d2s ${hdr:+-H "$hdr"} -H "Accept: $4" \
 	    "$base$2" >/dev/null 2>&1
+	case $2 in
+	/hello) pids=$hello_pids ;;
+	*) pids=$acme_pids ;;
+	esac
+	c0=$(cpu_ns $pids)
+	s0=$(steal)
 	# shellcheck disable=SC2086
 	wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout "${wtimeout}s" \
 	    --latency ${hdr:+-H "$hdr"} -H "Accept: $4" "$base$2" \
 	    >"$tmp/$1.wrk" 2>&1
+	echo "$(($(cpu_ns $pids) - c0)) $s0 $(steal)" >"$tmp/$1.cpu"
+}
+
+# cpu_ns PID...: the CPU time the processes have had, in ns (schedstat:
+# exact, unlike the tick-sampled times of /proc/PID/stat).
+cpu_ns() {
+	for p in "$@"; do
+		cut -d' ' -f1 "/proc/$p/schedstat" 2>/dev/null || echo 0
+	done | awk '{ t += $1 } END { printf "%.0f\n", t }'
+}
+
+# steal: "STEAL ALL" jiffies of the whole machine so far (/proc/stat):
+# the time the hypervisor gave other guests while this one wanted to run.
+steal() {
+	awk '/^cpu / { a = 0; for (i = 2; i <= NF; i++) a += $i
+	    print $9 "," a; exit }' /proc/stat
 }
 
 # One line "rps p50ms p99ms errors" from a wrk output; "-" for the
@@ -318,28 +350,35 @@ if [ -n "$tok_user" ]; then
 fi
 
 echo "# lighttpd $base: wrk -t$threads -c$conns -d${secs}s --latency" \
-    "(after -d2s warm-up), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+    "(after -d2s warm-up), $rounds rounds, $(nproc) CPUs," \
+    "load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+specs=$(printf '%s\n' "$@")
 names=
 failed=
-for spec in "$@"; do
-	IFS='|' read -r name path tok accept <<EOF
-$spec
+r=1
+while [ $r -le "$rounds" ]; do
+	prev=
+	while IFS='|' read -r name path tok accept; do
+		[ -n "$name" ] || continue
+		if ! run "hello.$name.r$r" /hello "" text/html; then
+			failed=1
+			continue
+		fi
+		echo "# round $r/$rounds, $name: GET $path (Accept: $accept)" >&2
+		if ! run "$name.r$r" "$path" "$tok" "$accept"; then
+			failed=1
+			continue
+		fi
+		[ $r -eq 1 ] && names="$names $name"
+		prev=$name
+	done <<EOF
+$specs
 EOF
-	if ! run "hello.$name" /hello "" text/html; then
-		failed=1
-		continue
-	fi
-	echo "# $name: GET $path (Accept: $accept)" >&2
-	if ! run "$name" "$path" "$tok" "$accept"; then
-		failed=1
-		continue
-	fi
-	names="$names $name"
-	prev=$name
+	# The hello run after the last page: each page's baseline is the
+	# mean of the hello runs just before and just after it.
+	[ -n "$prev" ] && run "hello.end.r$r" /hello "" text/html
+	r=$((r + 1))
 done
-# The hello run after the last page: each page's baseline is the mean of
-# the hello runs just before and just after it.
-[ -n "${prev:-}" ] && run hello.end /hello "" text/html
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Memory, after every run: each acme.fcgi (and hello) process, as
@@ -366,54 +405,90 @@ hello_mem=$(mem "$hello_exe")
 stop_lighttpd
 
 # --- The table ------------------------------------------------------------
-printf '\n%-16s | %9s | %9s | %5s | %7s | %7s | %8s | %s\n' page "req/s" \
-    "hello" "ratio" "p50 ms" "p99 ms" "alone ms" "target met"
-printf '%s\n' "-----------------+-----------+-----------+-------+---------+---------+----------+-----------"
+# med FORMAT: the median of the numbers on stdin in FORMAT, "-" for none.
+med() {
+	grep -v '^-$' | sort -n | awk -v f="$1\n" '{ v[NR] = $1 }
+	    END { if (NR == 0) print "-"
+		else if (NR % 2) printf f, v[(NR + 1) / 2]
+		else printf f, (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# usreq NAME: acme.fcgi's (or hello's) CPU a request in that run, in µs.
+usreq() {
+	req=$(awk '/requests in/ { print $1 }' "$tmp/$1.wrk" 2>/dev/null)
+	read -r ns _ _ <"$tmp/$1.cpu" 2>/dev/null || ns=
+	awk -v n="${ns:-}" -v q="${req:-0}" 'BEGIN {
+	    if (n == "" || q + 0 == 0) print "-"; else printf "%.0f\n", n / q / 1000 }'
+}
+# stealpct NAME: the share of the machine's time stolen during that run.
+stealpct() {
+	read -r _ a b <"$tmp/$1.cpu" 2>/dev/null || { echo -; return; }
+	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, ","); split(b, y, ",")
+	    t = y[2] - x[2]; if (t <= 0) print "-"
+	    else printf "%.0f\n", 100 * (y[1] - x[1]) / t }'
+}
+printf '\n%-15s | %8s | %8s | %5s | %9s | %6s | %6s | %6s | %6s | %5s | %6s | %s\n' \
+    page "req/s" "hello" "ratio" "range" "p50 ms" "p99 ms" "us/req" \
+    "hel us" "steal" "alone" "target met"
+printf '%s\n' "----------------+----------+----------+-------+-----------+--------+--------+--------+--------+-------+--------+-----------"
 hsum=0 hn=0
-set -- $names hello-end
-shift
-after_of=$*
 for name in $names; do
-	set -- $(parse "$tmp/$name.wrk")
-	rps=$1 p50=$2 p99=$3 err=$4
-	# The hello runs around the page: before it, and before the next
-	# page (or the last run).
-	set -- $after_of
-	next=${1:-end}
-	shift
-	after_of=$*
-	[ "$next" = hello-end ] && next=end
-	hb=$(parse "$tmp/hello.$name.wrk" 2>/dev/null | cut -d' ' -f1)
-	ha=$(parse "$tmp/hello.$next.wrk" 2>/dev/null | cut -d' ' -f1)
-	hello_rps=$(awk -v a="${hb:--}" -v b="${ha:--}" 'BEGIN {
-		if (a == "-" && b == "-") print "-"
-		else if (a == "-") print b; else if (b == "-") print a
-		else printf "%.2f\n", (a + b) / 2 }')
-	one=$(cat "$tmp/$name.one" 2>/dev/null || echo -)
-	set -- $(awk -v r="$rps" -v h="$hello_rps" -v p="$p99" \
-	    -v e="$err" 'BEGIN {
-		if (r == "-" || h == "-" || h + 0 == 0) {
-			print "- MISSED(no-data)"; exit }
-		ratio = r / h
+	# The page after this one, whose hello run closes this one's.
+	next=$(echo "$names" | awk -v n="$name" '{ for (i = 1; i <= NF; i++)
+	    if ($i == n) { print i < NF ? $(i + 1) : "end"; exit } }')
+	: >"$tmp/$name.rows"
+	r=1
+	while [ $r -le "$rounds" ]; do
+		set -- $(parse "$tmp/$name.r$r.wrk" 2>/dev/null || echo "- - - 0")
+		rps=$1 p50=$2 p99=$3 err=$4
+		# The hello runs around the page: before it, and before
+		# the next page (or the round's last run).
+		hb=$(parse "$tmp/hello.$name.r$r.wrk" 2>/dev/null | cut -d' ' -f1)
+		ha=$(parse "$tmp/hello.$next.r$r.wrk" 2>/dev/null | cut -d' ' -f1)
+		hello_rps=$(awk -v a="${hb:--}" -v b="${ha:--}" 'BEGIN {
+			if (a == "-" && b == "-") print "-"
+			else if (a == "-") print b; else if (b == "-") print a
+			else printf "%.2f\n", (a + b) / 2 }')
+		ratio=$(awk -v r="$rps" -v h="$hello_rps" 'BEGIN {
+			if (r == "-" || h == "-" || h + 0 == 0) print "-"
+			else printf "%.2f\n", r / h }')
+		hus=$(usreq "hello.$name.r$r")
+		echo "$rps $hello_rps $ratio $p50 $p99 $(usreq "$name.r$r") $hus" \
+		    "$(stealpct "$name.r$r") $err" >>"$tmp/$name.rows"
+		r=$((r + 1))
+	done
+	col() { awk -v c="$1" '{ print $c }' "$tmp/$name.rows" | med "$2"; }
+	rps=$(col 1 %.0f) hello_rps=$(col 2 %.0f) ratio=$(col 3 %.2f)
+	p50=$(col 4 %.2f) p99=$(col 5 %.2f) us=$(col 6 %.0f) hus=$(col 7 %.0f)
+	st=$(col 8 %.0f)
+	err=$(awk '{ e += $9 } END { print e + 0 }' "$tmp/$name.rows")
+	range=$(awk '$3 != "-" { if (lo == "" || $3 < lo) lo = $3
+	    if (hi == "" || $3 > hi) hi = $3 }
+	    END { print lo == "" ? "-" : lo "-" hi }' "$tmp/$name.rows")
+	one=$(cat "$tmp/$name.r1.one" 2>/dev/null || echo -)
+	verdict=$(awk -v ratio="$ratio" -v p="$p99" -v e="$err" 'BEGIN {
+		if (ratio == "-") { print "MISSED(no-data)"; exit }
 		v = ""
-		if (ratio < 0.5) v = v "ratio<0.5,"
+		if (ratio + 0 < 0.5) v = v "ratio<0.5,"
 		if (p == "-" || p + 0 > 10) v = v "p99>10ms,"
 		if (e > 0) v = v "errors,"
 		sub(/,$/, "", v)
-		printf "%.2f %s\n", ratio, v == "" ? "yes" : "NO(" v ")" }')
-	ratio=$1 verdict=$2
+		print v == "" ? "yes" : "NO(" v ")" }')
 	[ "$err" -gt 0 ] && verdict="$verdict [$err non-2xx/socket errors]"
-	printf '%-16s | %9s | %9s | %5s | %7s | %7s | %8s | %s\n' "$name" \
-	    "$rps" "$hello_rps" "$ratio" "$p50" "$p99" "$one" "$verdict"
+	printf '%-15s | %8s | %8s | %5s | %9s | %6s | %6s | %6s | %6s | %4s%% | %6s | %s\n' \
+	    "$name" "$rps" "$hello_rps" "$ratio" "$range" "$p50" "$p99" \
+	    "$us" "$hus" "$st" "$one" "$verdict"
 	case $hello_rps in
 	-) ;;
 	*) hsum=$(awk -v a="$hsum" -v b="$hello_rps" 'BEGIN { print a + b }')
 	   hn=$((hn + 1)) ;;
 	esac
 done
+echo "Each figure is the median of $rounds rounds (range: the lowest and highest" \
+    "ratio); us/req and hel us: CPU of acme.fcgi's and hello's processes a request;" \
+    "steal: the machine's time taken by the hypervisor during the page's runs."
 echo "hello (the hello-world FastCGI, runs just before and after each page): mean" \
     "$(awk -v a="$hsum" -v n="$hn" 'BEGIN { if (n) printf "%.0f", a / n;
-    else print "-" }') req/s over $hn runs; load before/after: see above," \
+    else print "-" }') req/s (of the pages' medians); load before/after: see above," \
     "$load_after"
 
 # The memory lines: the acme.fcgi process with the largest VmHWM, with
