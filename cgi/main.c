@@ -336,6 +336,9 @@ main(void)
 
 	if (memory_settings() == -1)
 		return 1;
+	/* One request at a time: SQLite needs no locks between threads. */
+	if (store_single_thread() != PANEL_OK)
+		fprintf(stderr, "acme.fcgi: SQLite already started\n");
 	signal(SIGPIPE, SIG_IGN);
 	if ((pn = session_panel_open()) == NULL)
 		return 1;	/* the reason went to stderr (server log) */

@@ -786,6 +786,15 @@ store_small_cache(struct store *st)
 	return st_simple(st, ST_PRAGMA_CACHE_SMALL);
 }
 
+enum panel_err
+store_single_thread(void)
+{
+	if (sqlite3_config(SQLITE_CONFIG_SINGLETHREAD) != SQLITE_OK ||
+	    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+		return PANEL_ERR_DB;
+	return PANEL_OK;
+}
+
 void
 store_busy_timeout(struct store *st, int ms)
 {

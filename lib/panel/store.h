@@ -146,6 +146,14 @@ void		 store_busy_timeout(struct store *st, int ms);
  */
 enum panel_err	 store_small_cache(struct store *st);
 /*
+ * For a process with one thread, before it opens any store: SQLite
+ * without its mutexes and without its memory statistics (which take a
+ * mutex on every allocation).  acme.fcgi serves one request at a time;
+ * acme-sweep, whose workers are threads, must not call it.  PANEL_OK, or
+ * PANEL_ERR_DB when SQLite was already started.
+ */
+enum panel_err	 store_single_thread(void);
+/*
  * BEGIN IMMEDIATE at the outer level (takes the write lock now, so the
  * transaction never fails half-way with SQLITE_BUSY); nested calls open a
  * savepoint.  Pair each with store_commit or store_rollback.
