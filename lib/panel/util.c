@@ -183,15 +183,24 @@ panel_random_token(const char *prefix, char **out)
 	return PANEL_OK;
 }
 
+/*
+ * The digest is fetched once and kept for the process: EVP_sha256() alone
+ * makes every digest look its implementation up again, and a request
+ * hashes its session cookie or API token.
+ */
 void
 panel_sha256_hex(const void *s, size_t len, char hex[65])
 {
 	static const char	 digits[] = "0123456789abcdef";
+	static EVP_MD		*sha256;
 	unsigned char		 md[32];
 	unsigned int		 mdlen = 0;
 	size_t			 i;
 
-	if (EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	if (sha256 == NULL)
+		sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	if (sha256 == NULL ||
+	    EVP_Digest(s, len, md, &mdlen, sha256, NULL) != 1 ||
 	    mdlen != sizeof(md)) {
 		/* Cannot happen with the default provider; fail closed. */
 		memset(hex, '0', 64);
