@@ -493,11 +493,43 @@ has_header(const struct resp *p, const char *name)
 	return 0;
 }
 
+/* The response's first lines, put together without printf. */
+struct hline {
+	char	 b[512];
+	size_t	 n;
+	int	 over;		/* did not fit */
+};
+
+static void
+hl_add(struct hline *h, const char *s)
+{
+	size_t	 len = strlen(s);
+
+	if (len > sizeof(h->b) - h->n) {
+		h->over = 1;
+		return;
+	}
+	memcpy(h->b + h->n, s, len);
+	h->n += len;
+}
+
+static void
+hl_num(struct hline *h, unsigned long long v)
+{
+	char	 d[24], *q = d + sizeof(d);
+
+	*--q = '\0';
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	hl_add(h, q);
+}
+
 int
 resp_send(struct resp *p, const struct env *e, int head)
 {
-	char	 line[256];
-	int	 n;
+	struct hline	 h;
 
 	if (p->failed) {
 		/* Out of memory building the page: say so plainly. */
@@ -507,21 +539,27 @@ resp_send(struct resp *p, const struct env *e, int head)
 		free(p->ctype);
 		p->ctype = NULL;
 	}
-	if (p->status == 0)
+	if (p->status <= 0 || p->status > 999)
 		p->status = 200;
-	n = snprintf(line, sizeof(line),
-	    "Status: %d %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\n%s"
-	    "X-Content-Type-Options: nosniff\r\n"
+	h.n = 0;
+	h.over = 0;
+	hl_add(&h, "Status: ");
+	hl_num(&h, (unsigned long long)p->status);
+	hl_add(&h, " ");
+	hl_add(&h, status_text(p->status));
+	hl_add(&h, "\r\nContent-Type: ");
+	hl_add(&h, p->ctype ? p->ctype : "text/plain; charset=utf-8");
+	hl_add(&h, "\r\nContent-Length: ");
+	hl_num(&h, p->failed ? 0 : (unsigned long long)p->len);
+	hl_add(&h, "\r\n");
+	if (!has_header(p, "Cache-Control"))
+		hl_add(&h, "Cache-Control: no-store\r\n");
+	hl_add(&h, "X-Content-Type-Options: nosniff\r\n"
 	    "X-Frame-Options: DENY\r\n"
-	    "Referrer-Policy: same-origin\r\n",
-	    p->status, status_text(p->status),
-	    p->ctype ? p->ctype : "text/plain; charset=utf-8",
-	    p->failed ? (size_t)0 : p->len,
-	    has_header(p, "Cache-Control") ? "" : "Cache-Control: no-store\r\n");
-	if (n < 0 || (size_t)n >= sizeof(line))
+	    "Referrer-Policy: same-origin\r\n");
+	if (h.over)
 		return -1;
-	if (e->write(e->arg, line, (size_t)n) == -1)
+	if (e->write(e->arg, h.b, h.n) == -1)
 		return -1;
 	if (p->hlen > 0 && e->write(e->arg, p->headers, p->hlen) == -1)
 		return -1;
