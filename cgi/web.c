@@ -375,7 +375,8 @@ resp_add(struct resp *p, const char *s, size_t len)
 	if (p->failed)
 		return;
 	if (p->len + len + 1 > p->cap) {
-		ncap = p->cap ? p->cap : 4096;
+		/* 16 KiB first: the list pages fit without a realloc. */
+		ncap = p->cap ? p->cap : 16384;
 		while (ncap < p->len + len + 1)
 			ncap *= 2;
 		if (p->secret) {
