@@ -415,6 +415,13 @@ int		 jsonw_value(struct jsonw *w, const char *key, const json_t *v);
 int		 tmpl_escape_html(const char *s, panel_write_fn wr, void *arg);
 int		 tmpl_escape_attr(const char *s, panel_write_fn wr, void *arg);
 int		 tmpl_escape_url(const char *s, panel_write_fn wr, void *arg);
+/*
+ * For tests: on (non-zero) makes every escape, of the renders and of the
+ * three calls above, take the plain path (a character at a time), the
+ * reference the faster one is checked against; 0, the default, the
+ * faster.  Both give the same bytes.  Process-wide.
+ */
+void		 tmpl_plain_escapes(int on);
 
 /* ------------------------------------------------------------------ */
 /* Audit log (audit.c).                                                 */

@@ -5,12 +5,17 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#if defined(__SSE2__) && defined(__x86_64__)
+#include <emmintrin.h>
+#endif
 
 #include "panel_priv.h"
 
@@ -19,7 +24,9 @@
 #define FILE_MAX	(1024 * 1024)
 #define DEPTH_MAX	16	/* partial nesting */
 #define STACK_MAX	32	/* section nesting */
-#define OUTBUF		4096
+#define OUTBUF		4096	/* output to the writer in runs of this */
+#define OUTSLACK	32	/* past OUTBUF: what a vector store and a
+				   replacement may spill before the flush */
 #define SYMS_MAX	4096	/* names given a symbol; the rest go by name */
 
 enum filter { F_HTML, F_ATTR, F_URL, F_HREF, F_RAW };
@@ -58,13 +65,19 @@ struct tmpl {
 	char		 err[256];
 };
 
+/*
+ * n <= OUTBUF between calls; within one, buf's slack may take more.  buf
+ * is aligned so that nothing pads the struct after it.
+ */
 struct out {
 	panel_write_fn	 wr;
 	void		*arg;
 	size_t		 n;
 	int		 failed;
-	char		 buf[OUTBUF];
+	_Alignas(16) char buf[OUTBUF + OUTSLACK];
 };
+_Static_assert(sizeof(struct out) == offsetof(struct out, buf) + OUTBUF +
+    OUTSLACK, "struct out ends with buf");
 
 /* A context: a JSON value, a row of a list, or a row's scalar field. */
 struct frame {
@@ -428,6 +441,8 @@ tpl_get(struct tmpl *t, const char *name, struct tpl **out)
 /* ------------------------------------------------------------------ */
 /* Output.                                                              */
 
+/* Hands what o holds to the writer: 0, or -1 when it failed (then or
+ * before). */
 static int
 out_flush(struct out *o)
 {
@@ -439,45 +454,53 @@ out_flush(struct out *o)
 	return o->failed ? -1 : 0;
 }
 
-/* A panel_write_fn into the buffer. */
+/* out_write when s does not fit in what is left of the buffer. */
 static int
-out_write(void *arg, const char *s, size_t len)
+out_write_long(struct out *o, const char *s, size_t len)
 {
-	struct out	*o = arg;
-
-	if (o->failed)
+	if (out_flush(o) == -1)
 		return -1;
-	if (len > sizeof(o->buf) - o->n && out_flush(o) == -1)
-		return -1;
-	if (len >= sizeof(o->buf)) {
+	if (len >= OUTBUF) {
 		if (o->wr(o->arg, s, len) == -1)
 			o->failed = 1;
 		return o->failed ? -1 : 0;
 	}
+	memcpy(o->buf, s, len);
+	o->n = len;
+	return 0;
+}
+
+/*
+ * len bytes of s into o: 0, or -1 when a write failed.  (After a failed
+ * write the render stops: nothing looks at o->failed but the flushes.)
+ */
+static inline int
+out_write(struct out *o, const char *s, size_t len)
+{
+	if (len > OUTBUF - o->n)
+		return out_write_long(o, s, len);
 	memcpy(o->buf + o->n, s, len);
 	o->n += len;
 	return 0;
 }
 
 /*
- * The three escapes share one loop: runs of characters that stay are
- * written as they are, each other character as its replacement.  What
- * stays, by context:
+ * The three escapes: runs of characters that stay are written as they
+ * are, each other character as its replacement.  What stays, by context:
  *   html  anything but & < > " '
  *   attr  ASCII alphanumerics and UTF-8 bytes; the rest as &#xHH; (OWASP:
  *         safe even in an unquoted attribute)
  *   url   RFC 3986 2.3's unreserved characters; the rest as %HH
+ * Two ways give the same bytes: a character at a time through a table
+ * (plain), and, where SSE2 is, 16 at a time.
  */
 enum esc { ESC_HTML, ESC_ATTR, ESC_URL };
 
 static const char	 hexdig[] = "0123456789ABCDEF";
 
-/*
- * What stays, as tables of 256 flags per context; NUL does not stay, so
- * that the loops below test for the end only when a character does not.
- */
-#define K_HTML(c)	((c) != 0 && (c) != '&' && (c) != '<' && \
-			    (c) != '>' && (c) != '"' && (c) != '\'')
+/* What stays, as tables of 256 flags per context. */
+#define K_HTML(c)	((c) != '&' && (c) != '<' && (c) != '>' && \
+			    (c) != '"' && (c) != '\'')
 #define K_ALNUM(c)	(((c) >= '0' && (c) <= '9') || \
 			    ((c) >= 'A' && (c) <= 'Z') || \
 			    ((c) >= 'a' && (c) <= 'z'))
@@ -497,81 +520,277 @@ static const unsigned char	 stay[3][256] = {
 	[ESC_URL] = K256(K_URL),
 };
 
-/* The replacement of c (which does not stay) into rep; its length. */
-static size_t
-replace(enum esc e, unsigned char c, char rep[8])
+/* Writes the replacement of c (which does not stay) at q, which has room
+ * for 8 bytes; returns its length. */
+static inline size_t
+replace(enum esc e, unsigned char c, char *q)
 {
 	switch (e) {
 	case ESC_HTML:
 		switch (c) {
 		case '&':
-			memcpy(rep, "&amp;", 5);
+			memcpy(q, "&amp;", 5);
 			return 5;
 		case '<':
-			memcpy(rep, "&lt;", 4);
+			memcpy(q, "&lt;", 4);
 			return 4;
 		case '>':
-			memcpy(rep, "&gt;", 4);
+			memcpy(q, "&gt;", 4);
 			return 4;
 		case '"':
-			memcpy(rep, "&quot;", 6);
+			memcpy(q, "&quot;", 6);
 			return 6;
 		default:
-			memcpy(rep, "&#39;", 5);
+			memcpy(q, "&#39;", 5);
 			return 5;
 		}
 	case ESC_ATTR:
-		memcpy(rep, "&#x", 3);
-		rep[3] = hexdig[c >> 4];
-		rep[4] = hexdig[c & 15];
-		rep[5] = ';';
+		memcpy(q, "&#x", 3);
+		q[3] = hexdig[c >> 4];
+		q[4] = hexdig[c & 15];
+		q[5] = ';';
 		return 6;
 	default:
-		rep[0] = '%';
-		rep[1] = hexdig[c >> 4];
-		rep[2] = hexdig[c & 15];
+		q[0] = '%';
+		q[1] = hexdig[c >> 4];
+		q[2] = hexdig[c & 15];
 		return 3;
 	}
 }
 
-static int
-escape(enum esc e, const char *s, panel_write_fn wr, void *arg)
-{
-	const unsigned char	*p = (const unsigned char *)s, *run;
-	const unsigned char	*keep = stay[e];
-	char			 rep[8];
+/* 1 while every escape is to take the plain path (tmpl_plain_escapes). */
+static int	 plain_escapes;
 
-	while (*p != '\0') {
-		for (run = p; keep[*p]; p++)
-			continue;
-		if (p > run && wr(arg, (const char *)run,
-		    (size_t)(p - run)) == -1)
-			return -1;
-		if (*p == '\0')
-			break;
-		if (wr(arg, rep, replace(e, *p, rep)) == -1)
-			return -1;
-		p++;
+void
+tmpl_plain_escapes(int on)
+{
+	plain_escapes = on != 0;
+}
+
+/*
+ * The len bytes of s escaped for e into o, a character at a time: 0, or
+ * -1 when a write failed.
+ */
+static __attribute__((noinline)) int
+esc_plain(struct out *o, enum esc e, const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s, *end = p + len;
+	const unsigned char	*keep = stay[e];
+	char			*q = o->buf + o->n, *lim = o->buf + OUTBUF;
+
+	for (; p < end; p++) {
+		if (q >= lim) {
+			o->n = (size_t)(q - o->buf);
+			if (out_flush(o) == -1)
+				return -1;
+			q = o->buf;
+		}
+		if (keep[*p])
+			*q++ = (char)*p;
+		else
+			q += replace(e, *p, q);
 	}
+	o->n = (size_t)(q - o->buf);
+	return q >= lim ? out_flush(o) : 0;
+}
+
+#if defined(__SSE2__) && defined(__x86_64__)
+#define TMPL_SSE2	1
+
+/*
+ * The k bytes at p (0 < k < 16) in a vector, the rest NUL, reading
+ * nothing outside them: overlapping loads, the second shifted so that it
+ * adds only bytes the first lacks.
+ */
+static inline __m128i
+sse_part(const char *p, size_t k)
+{
+	uint64_t	 lo, hi = 0;
+	uint32_t	 a, b;
+
+	if (k >= 8) {
+		memcpy(&lo, p, 8);
+		if (k > 8) {
+			memcpy(&hi, p + k - 8, 8);
+			hi >>= 8 * (16 - k);
+		}
+	} else if (k >= 4) {
+		memcpy(&a, p, 4);
+		memcpy(&b, p + k - 4, 4);
+		lo = a | (uint64_t)b << (8 * (k - 4));
+	} else
+		lo = (uint64_t)(unsigned char)p[0] |
+		    (uint64_t)(unsigned char)p[k / 2] << (8 * (k / 2)) |
+		    (uint64_t)(unsigned char)p[k - 1] << (8 * (k - 1));
+	return _mm_unpacklo_epi64(_mm_cvtsi64_si128((long long)lo),
+	    _mm_cvtsi64_si128((long long)hi));
+}
+
+/* A bit per byte of c: set when it does not stay in e. */
+static inline __attribute__((always_inline)) unsigned
+sse_bad(enum esc e, __m128i c)
+{
+	__m128i	 m, lc;
+
+	if (e == ESC_HTML)	/* & and ' differ in bit 0 only, < and > in 1 */
+		return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(_mm_or_si128(c, _mm_set1_epi8(1)),
+		    _mm_set1_epi8('\'')),
+		    _mm_cmpeq_epi8(_mm_or_si128(c, _mm_set1_epi8(2)),
+		    _mm_set1_epi8('>'))),
+		    _mm_cmpeq_epi8(c, _mm_set1_epi8('"'))));
+	/* What stays; signed compares, UTF-8 bytes below zero. */
+	lc = _mm_or_si128(c, _mm_set1_epi8(0x20));
+	m = _mm_or_si128(
+	    _mm_and_si128(_mm_cmpgt_epi8(lc, _mm_set1_epi8('a' - 1)),
+	    _mm_cmpgt_epi8(_mm_set1_epi8('z' + 1), lc)),
+	    _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('0' - 1)),
+	    _mm_cmpgt_epi8(_mm_set1_epi8('9' + 1), c)));
+	if (e == ESC_ATTR)
+		m = _mm_or_si128(m, _mm_cmpgt_epi8(_mm_setzero_si128(), c));
+	else
+		m = _mm_or_si128(m, _mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(c, _mm_set1_epi8('-')),
+		    _mm_cmpeq_epi8(c, _mm_set1_epi8('.'))), _mm_or_si128(
+		    _mm_cmpeq_epi8(c, _mm_set1_epi8('_')),
+		    _mm_cmpeq_epi8(c, _mm_set1_epi8('~')))));
+	return (unsigned)_mm_movemask_epi8(m) ^ 0xffffu;
+}
+
+/*
+ * esc_plain 16 bytes at a time: each step stores 16 bytes of s at q (the
+ * slack takes what spills past OUTBUF) and keeps those before the first
+ * that does not stay, then writes that one's replacement.  No load reads
+ * outside s's len bytes.  Returns where the output ends; lim is where a
+ * step must flush first, NULL when the caller made room for everything.
+ */
+static inline __attribute__((always_inline)) char *
+esc_sse2_run(struct out *o, enum esc e, const char *p, const char *end,
+    char *q, const char *lim)
+{
+	__m128i		 c;
+	unsigned	 m;
+	size_t		 k, i;
+
+	while (p < end) {
+		if (lim != NULL && q >= lim) {
+			o->n = (size_t)(q - o->buf);
+			if (out_flush(o) == -1)
+				return NULL;
+			q = o->buf;
+		}
+		if ((k = (size_t)(end - p)) >= 16) {
+			c = _mm_loadu_si128((const __m128i *)(const void *)p);
+			_mm_storeu_si128((__m128i *)(void *)q, c);
+			if ((m = sse_bad(e, c)) == 0) {
+				p += 16;
+				q += 16;
+				continue;
+			}
+		} else {
+			c = sse_part(p, k);
+			_mm_storeu_si128((__m128i *)(void *)q, c);
+			if ((m = sse_bad(e, c) & ((1u << k) - 1)) == 0)
+				return q + k;
+		}
+		i = (size_t)__builtin_ctz(m);
+		p += i;
+		q += i;
+		q += replace(e, (unsigned char)*p++, q);
+	}
+	return q;
+}
+
+/* esc_sse2 when s may not fit: flushes as it goes. */
+static __attribute__((noinline)) int
+esc_sse2_long(struct out *o, enum esc e, const char *s, size_t len)
+{
+	char	*q;
+
+	if ((q = esc_sse2_run(o, e, s, s + len, o->buf + o->n,
+	    o->buf + OUTBUF)) == NULL)
+		return -1;
+	o->n = (size_t)(q - o->buf);
+	return o->n >= OUTBUF ? out_flush(o) : 0;
+}
+
+/* The vector esc.  A replacement is at most 6 bytes. */
+static inline __attribute__((always_inline)) int
+esc_sse2(struct out *o, enum esc e, const char *s, size_t len)
+{
+	if (len > OUTBUF / 6 || len * 6 > OUTBUF - o->n)
+		return esc_sse2_long(o, e, s, len);
+	o->n = (size_t)(esc_sse2_run(o, e, s, s + len, o->buf + o->n,
+	    NULL) - o->buf);
 	return 0;
+}
+#else
+#define TMPL_SSE2	0
+#endif
+
+/* The len bytes of s escaped for e into o: 0, or -1 when a write
+ * failed. */
+static inline __attribute__((always_inline)) int
+esc(struct out *o, enum esc e, const char *s, size_t len)
+{
+#if TMPL_SSE2
+	if (!plain_escapes)
+		return esc_sse2(o, e, s, len);
+#endif
+	return esc_plain(o, e, s, len);
+}
+
+/* esc for each context, each with a loop of its own. */
+static int
+esc_html(struct out *o, const char *s, size_t len)
+{
+	return esc(o, ESC_HTML, s, len);
+}
+
+static int
+esc_attr(struct out *o, const char *s, size_t len)
+{
+	return esc(o, ESC_ATTR, s, len);
+}
+
+static int
+esc_url(struct out *o, const char *s, size_t len)
+{
+	return esc(o, ESC_URL, s, len);
+}
+
+/* The public escapes: through a buffer, handed to wr in runs. */
+static int
+escape(int (*fn)(struct out *, const char *, size_t), const char *s,
+    panel_write_fn wr, void *arg)
+{
+	struct out	 o;
+
+	o.wr = wr;
+	o.arg = arg;
+	o.n = 0;
+	o.failed = 0;
+	if (fn(&o, s, strlen(s)) == -1)
+		return -1;
+	return out_flush(&o);
 }
 
 int
 tmpl_escape_html(const char *s, panel_write_fn wr, void *arg)
 {
-	return escape(ESC_HTML, s, wr, arg);
+	return escape(esc_html, s, wr, arg);
 }
 
 int
 tmpl_escape_attr(const char *s, panel_write_fn wr, void *arg)
 {
-	return escape(ESC_ATTR, s, wr, arg);
+	return escape(esc_attr, s, wr, arg);
 }
 
 int
 tmpl_escape_url(const char *s, panel_write_fn wr, void *arg)
 {
-	return escape(ESC_URL, s, wr, arg);
+	return escape(esc_url, s, wr, arg);
 }
 
 /* 1 when s may be a link target: http(s), mailto or site-relative. */
@@ -582,41 +801,6 @@ href_ok(const char *s)
 	    strncasecmp(s, "http://", 7) == 0 ||
 	    strncasecmp(s, "mailto:", 7) == 0 ||
 	    (s[0] == '/' && s[1] != '/' && s[1] != '\\');
-}
-
-/*
- * escape() straight into o's buffer, a character at a time: most values
- * are short, and a call of the writer per run costs more than they do.
- * Inlined, so that each context gets its own loop.
- */
-static inline int
-out_escape(struct out *o, enum esc e, const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	const unsigned char	*keep = stay[e];
-	char			*q, *end;
-	unsigned char		 c;
-
-	if (o->failed)
-		return -1;
-	q = o->buf + o->n;
-	end = o->buf + sizeof(o->buf) - 8;	/* room for a replacement */
-	for (;;) {
-		if (keep[c = *p++])
-			*q++ = (char)c;
-		else if (c == '\0')
-			break;
-		else
-			q += replace(e, c, q);
-		if (q >= end) {
-			o->n = (size_t)(q - o->buf);
-			if (out_flush(o) == -1)
-				return -1;
-			q = o->buf;
-		}
-	}
-	o->n = (size_t)(q - o->buf);
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -813,17 +997,17 @@ emit_str(struct render *r, const struct node *n, const char *s)
 {
 	switch (n->filter) {
 	case F_ATTR:
-		return out_escape(r->o, ESC_ATTR, s);
+		return esc_attr(r->o, s, strlen(s));
 	case F_URL:
-		return out_escape(r->o, ESC_URL, s);
+		return esc_url(r->o, s, strlen(s));
 	case F_HREF:
 		if (!href_ok(s))
 			return out_write(r->o, "#", 1);
-		return out_escape(r->o, ESC_ATTR, s);
+		return esc_attr(r->o, s, strlen(s));
 	case F_RAW:
 		return out_write(r->o, s, strlen(s));
 	default:
-		return out_escape(r->o, ESC_HTML, s);
+		return esc_html(r->o, s, strlen(s));
 	}
 }
 

@@ -1,6 +1,8 @@
 /*
  * tmpl: golden-file renders (sections, partials, lookups, every escape
- * context with XSS payloads), errors, writer failures, the cache.
+ * context with XSS payloads), errors, writer failures, the cache; every
+ * escape, both ways it can be done, against a reference over generated
+ * strings (lengths, positions, alignments, page ends, buffer ends).
  *
  * Fixtures are the NAME.html files in tests/unit/golden/tmpl, expected
  * output NAME.out in tests/unit/golden.  TMPL_GOLDEN_WRITE=1 rewrites the
@@ -10,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
+
+#include <sys/mman.h>
 
 #include "panel.h"
 #include "tap.h"
@@ -452,6 +457,701 @@ test_fields(struct tmpl *t)
 	json_decref(data);
 }
 
+/* ------------------------------------------------------------------ */
+/*
+ * The escapes against a reference written the long way, over generated
+ * strings, through both paths: the faster one (the default) and the
+ * plain one (tmpl_plain_escapes), which must give the same bytes.
+ */
+
+enum ctx { C_HTML, C_ATTR, C_URL, C_HREF, C_RAW, C__MAX };
+
+static const char *const ctx_names[] = {
+	[C_HTML] = "html", [C_ATTR] = "attr", [C_URL] = "url",
+	[C_HREF] = "href", [C_RAW] = "raw",
+};
+_Static_assert(sizeof(ctx_names) / sizeof(ctx_names[0]) == C__MAX,
+    "ctx_names");
+
+/* Bytes collected, in a buffer that doubles. */
+struct sink {
+	char	*p;
+	size_t	 n, cap;
+};
+
+/* Appends n bytes of s to b, NUL-terminated. */
+static void
+add(struct sink *b, const char *s, size_t n)
+{
+	char	*np;
+	size_t	 cap;
+
+	if (b->n + n + 1 > b->cap) {
+		for (cap = b->cap > 0 ? b->cap : 256; cap < b->n + n + 1;
+		    cap *= 2)
+			continue;
+		if ((np = realloc(b->p, cap)) == NULL)
+			tap_bail("out of memory");
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+/* A panel_write_fn into a struct sink. */
+static int
+sink_write(void *arg, const char *s, size_t len)
+{
+	add(arg, s, len);
+	return 0;
+}
+
+/* 1 for an ASCII letter or digit. */
+static int
+ref_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+	    (c >= 'a' && c <= 'z');
+}
+
+/* A link the href filter lets through, as panel.h says. */
+static int
+ref_href_ok(const char *s)
+{
+	return strncasecmp(s, "https://", 8) == 0 ||
+	    strncasecmp(s, "http://", 7) == 0 ||
+	    strncasecmp(s, "mailto:", 7) == 0 ||
+	    (s[0] == '/' && s[1] != '/' && s[1] != '\\');
+}
+
+/* What s must become in context c, appended to b. */
+static void
+ref_escape(enum ctx c, const char *s, struct sink *b)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			 r[16];
+
+	if (c == C_HREF) {
+		if (!ref_href_ok(s)) {
+			add(b, "#", 1);
+			return;
+		}
+		c = C_ATTR;
+	}
+	for (; *p != '\0'; p++) {
+		r[0] = (char)*p;
+		r[1] = '\0';
+		switch (c) {
+		case C_HTML:
+			if (*p == '&')
+				snprintf(r, sizeof(r), "&amp;");
+			else if (*p == '<')
+				snprintf(r, sizeof(r), "&lt;");
+			else if (*p == '>')
+				snprintf(r, sizeof(r), "&gt;");
+			else if (*p == '"')
+				snprintf(r, sizeof(r), "&quot;");
+			else if (*p == '\'')
+				snprintf(r, sizeof(r), "&#39;");
+			break;
+		case C_ATTR:
+			if (!ref_alnum(*p) && *p < 0x80)
+				snprintf(r, sizeof(r), "&#x%02X;", *p);
+			break;
+		case C_URL:
+			if (!ref_alnum(*p) && *p != '-' && *p != '.' &&
+			    *p != '_' && *p != '~')
+				snprintf(r, sizeof(r), "%%%02X", *p);
+			break;
+		default:
+			break;
+		}
+		add(b, r, strlen(r));
+	}
+}
+
+/* s shown with its bytes outside printable ASCII as \xHH. */
+static const char *
+shown(const char *s)
+{
+	static char	 out[1024];
+	size_t		 n = 0;
+
+	for (; *s != '\0' && n + 8 < sizeof(out); s++)
+		n += (size_t)snprintf(out + n, sizeof(out) - n,
+		    (unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f ?
+		    "%c" : "\\x%02x", (unsigned char)*s);
+	out[n] = '\0';
+	return out;
+}
+
+/* Failures of the checks below; the first few are shown. */
+static int	 esc_bad;
+
+/* 1 when a and b hold the same bytes. */
+static int
+same_bytes(const struct sink *a, const struct sink *b)
+{
+	return a->n == b->n && (a->n == 0 || memcmp(a->p, b->p, a->n) == 0);
+}
+
+/* Escapes s with the public call of context c (html, attr or url) and
+ * checks the result with the reference. */
+static void
+esc_check(enum ctx c, const char *s)
+{
+	static struct sink	 got, want;	/* kept from call to call */
+	int			 rc;
+
+	got.n = want.n = 0;
+	ref_escape(c, s, &want);
+	rc = c == C_HTML ? tmpl_escape_html(s, sink_write, &got) :
+	    c == C_ATTR ? tmpl_escape_attr(s, sink_write, &got) :
+	    tmpl_escape_url(s, sink_write, &got);
+	if (rc != 0 || !same_bytes(&got, &want)) {
+		if (esc_bad++ < 5)
+			tap_diag("%s escape of \"%s\" (%zu bytes): got %zu "
+			    "bytes, want %zu", ctx_names[c], shown(s),
+			    strlen(s), got.n, want.n);
+	}
+}
+
+/* esc_check in the three contexts of the public calls. */
+static void
+esc_check_all(const char *s)
+{
+	esc_check(C_HTML, s);
+	esc_check(C_ATTR, s);
+	esc_check(C_URL, s);
+}
+
+/* A small generator with a fixed seed, so that failures repeat. */
+static uint64_t	 rnd_state = 0x9e3779b97f4a7c15ULL;
+
+/* 0 to n - 1. */
+static unsigned
+rnd(unsigned n)
+{
+	rnd_state = rnd_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned)(rnd_state >> 33) % n;
+}
+
+/* A byte for a generated string: mostly ones that stay somewhere, often
+ * ones that do not, UTF-8 bytes, never NUL. */
+static char
+rnd_byte(void)
+{
+	static const char	 specials[] = "&<>\"'/ =`%#?.-_~:;,\\\t\n";
+
+	switch (rnd(8)) {
+	case 0:
+	case 1:
+		return specials[rnd(sizeof(specials) - 1)];
+	case 2:
+		return (char)(0x80 + rnd(0x80));
+	case 3:
+		return (char)(1 + rnd(0x7f));
+	default:
+		return "abcXYZ0189"[rnd(10)];
+	}
+}
+
+/* n bytes of rnd_byte at s, then a NUL. */
+static void
+rnd_fill(char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		s[i] = rnd_byte();
+	s[n] = '\0';
+}
+
+/*
+ * Every length to 80 over three fillers (all staying, all escaped in
+ * attributes, UTF-8), with characters that do not stay at every
+ * position: three kinds at each, in turn, so that over the lengths each
+ * kind comes at each position.
+ */
+static void
+test_escape_positions(void)
+{
+	static const char *const fillers[] = { "aZ09bY18", "a b/c=d.",
+	    "\xc3\xa9\xe2\x82\xac" };
+	static const char *const odd[] = { "&", "<", ">", "\"", "'", "/",
+	    " ", "%", "~", "-", "\x7f", "\x01", "\xc3\xa9", "\xff", "=",
+	    "_", "." };
+	const size_t	 nodd = sizeof(odd) / sizeof(odd[0]);
+	const char	*o;
+	char		 s[128];
+	size_t		 len, pos, f, k, i, fl;
+
+	esc_bad = 0;
+	for (f = 0; f < sizeof(fillers) / sizeof(fillers[0]); f++) {
+		fl = strlen(fillers[f]);
+		for (len = 0; len <= 80; len++) {
+			for (i = 0; i < len; i++)
+				s[i] = fillers[f][i % fl];
+			s[len] = '\0';
+			esc_check_all(s);
+			for (pos = 0; pos < len; pos++)
+				for (k = 0; k < 3; k++) {
+					o = odd[(pos * 3 + k + len) % nodd];
+					for (i = 0; i < len; i++)
+						s[i] = fillers[f][i % fl];
+					memcpy(s + pos, o, pos + strlen(o) <=
+					    len ? strlen(o) : 1);
+					esc_check_all(s);
+				}
+		}
+	}
+	ok(esc_bad == 0, "every length to 80, characters that do not stay "
+	    "at every position: as the reference (%d differ)", esc_bad);
+}
+
+/* Random strings, and strings whose NUL falls at every alignment with
+ * bytes that would need escaping right after it. */
+static void
+test_escape_random(void)
+{
+	char		 area[512];
+	size_t		 i, off, len;
+
+	esc_bad = 0;
+	for (i = 0; i < 3000; i++) {
+		len = rnd(i < 2000 ? 48 : 400);
+		rnd_fill(area, len);
+		esc_check_all(area);
+	}
+	ok(esc_bad == 0, "3000 random strings: as the reference (%d differ)",
+	    esc_bad);
+	esc_bad = 0;
+	for (off = 0; off < 32; off++)
+		for (len = 0; len <= 64; len++) {
+			memset(area, '<', sizeof(area));
+			rnd_fill(area + off, len);
+			area[off + len] = '\0';
+			esc_check_all(area + off);
+		}
+	ok(esc_bad == 0, "NUL at every alignment, \"<\" past it: nothing "
+	    "past the NUL is read into the output (%d differ)", esc_bad);
+}
+
+/*
+ * Strings that end on the last byte of a page followed by one that is
+ * not mapped, and that start on the first byte of a page after one that
+ * is not: a read outside the string faults.
+ */
+static void
+test_escape_pages(void)
+{
+	long		 pg = sysconf(_SC_PAGESIZE);
+	char		*map, *mid;
+	size_t		 len;
+
+	map = mmap(NULL, (size_t)pg * 3, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		tap_bail("mmap");
+	mid = map + pg;
+	if (mprotect(map, (size_t)pg, PROT_NONE) == -1 ||
+	    mprotect(mid + pg, (size_t)pg, PROT_NONE) == -1)
+		tap_bail("mprotect");
+	esc_bad = 0;
+	for (len = 0; len <= 200; len++) {
+		rnd_fill(mid + pg - 1 - len, len);
+		esc_check_all(mid + pg - 1 - len);
+		rnd_fill(mid, len);
+		esc_check_all(mid);
+	}
+	/* A whole page of string. */
+	rnd_fill(mid, (size_t)pg - 1);
+	esc_check_all(mid);
+	ok(esc_bad == 0, "strings against unmapped pages on either side "
+	    "(%d differ)", esc_bad);
+	munmap(map, (size_t)pg * 3);
+}
+
+/* A list of strings for the render tests: field "v". */
+struct strs {
+	char	**v;
+	size_t	  n;
+};
+
+static const char *const v_field[] = { "v" };
+
+/* struct strs's getter (tmpl_rows.get). */
+static int
+strs_get(const void *ctx, size_t i, size_t field, struct tmpl_val *v)
+{
+	const struct strs	*l = ctx;
+
+	if (field != 0)
+		return -1;
+	v->type = TV_STR;
+	v->s = l->v[i];
+	return 0;
+}
+
+/* Writes name.html holding text in dir. */
+static void
+put_template(const char *dir, const char *name, const char *text)
+{
+	char	 path[300];
+
+	snprintf(path, sizeof(path), "%s/%s.html", dir, name);
+	if (panel_write_file(path, text, strlen(text), 0644) != PANEL_OK)
+		tap_bail("cannot write %s", path);
+}
+
+/* Text after each value: longer than what the buffer may hold past its
+ * end for a moment. */
+#define TAIL	"<0123456789abcdef0123456789abcdef0123456789abcdef>"
+
+static const char *const list_tmpl[C__MAX] = {
+	[C_HTML] = "{{#vals}}{{v}}" TAIL "{{/vals}}",
+	[C_ATTR] = "{{#vals}}{{v|attr}}" TAIL "{{/vals}}",
+	[C_URL] = "{{#vals}}{{v|url}}" TAIL "{{/vals}}",
+	[C_HREF] = "{{#vals}}{{v|href}}" TAIL "{{/vals}}",
+	[C_RAW] = "{{#vals}}{{{v}}}" TAIL "{{/vals}}",
+};
+
+/*
+ * Renders the list l through the template of context c and checks the
+ * output with the reference, and that the writer was handed it in runs
+ * of at most a buffer's worth (each value longer than that aside).
+ */
+static void
+list_check(struct tmpl *t, enum ctx c, const struct strs *l,
+    const char *what)
+{
+	struct tmpl_rows	 rows = { "vals", l->n, v_field, 1, strs_get,
+	    l };
+	struct sink		 got = { NULL, 0, 0 };
+	struct sink		 want = { NULL, 0, 0 };
+	enum panel_err		 rc;
+	size_t			 i;
+
+	for (i = 0; i < l->n; i++) {
+		ref_escape(c, l->v[i], &want);
+		add(&want, TAIL, strlen(TAIL));
+	}
+	rc = tmpl_render_rows(t, ctx_names[c], NULL, &rows, 1, sink_write,
+	    &got);
+	if (rc != PANEL_OK || !same_bytes(&got, &want)) {
+		if (esc_bad++ < 5)
+			tap_diag("%s, %s: rc %d, got %zu bytes, want %zu",
+			    what, ctx_names[c], rc, got.n, want.n);
+	}
+	free(got.p);
+	free(want.p);
+}
+
+/* list_check through every filter. */
+static void
+list_check_all(struct tmpl *t, const struct strs *l, const char *what)
+{
+	enum ctx	 c;
+
+	for (c = 0; c < C__MAX; c++)
+		list_check(t, c, l, what);
+}
+
+/* n strings of the lengths in lens (random content), as a list. */
+static void
+strs_make(struct strs *l, const size_t *lens, size_t n)
+{
+	size_t	 i;
+
+	l->n = n;
+	if ((l->v = calloc(n, sizeof(*l->v))) == NULL)
+		tap_bail("out of memory");
+	for (i = 0; i < n; i++) {
+		if ((l->v[i] = malloc(lens[i] + 1)) == NULL)
+			tap_bail("out of memory");
+		rnd_fill(l->v[i], lens[i]);
+		/* Some links that href lets through. */
+		if (i % 3 == 0 && lens[i] > 0)
+			l->v[i][0] = '/';
+	}
+}
+
+/* Frees what strs_make made. */
+static void
+strs_free(struct strs *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+/*
+ * Values through templates, so through the output buffer: values longer
+ * than it, many values crossing its end at every offset, long lists of
+ * random values; every filter.
+ */
+static void
+test_escape_renders(const char *dir)
+{
+	static const size_t	 longs[] = { 4095, 4096, 4097, 4100, 5000,
+	    8191, 8193, 20000, 0, 3 };
+	static const size_t	 crossing[] = { 0, 1, 2, 3, 5, 7, 8, 9, 13, 15,
+	    16, 17, 21, 31, 32, 40 };
+	static const size_t	 worst[] = { 1, 2, 3, 7, 15, 16, 17, 20, 26,
+	    29, 30, 31, 32, 33, 34, 35, 680, 681, 682, 683, 684 };
+	struct tmpl		*t = NULL;
+	struct strs		 l;
+	size_t			 lens[600], i, pre;
+	enum ctx		 c;
+
+	for (c = 0; c < C__MAX; c++)
+		put_template(dir, ctx_names[c], list_tmpl[c]);
+	if (tmpl_new(dir, &t) != PANEL_OK)
+		tap_bail("tmpl_new");
+	esc_bad = 0;
+	strs_make(&l, longs, sizeof(longs) / sizeof(longs[0]));
+	list_check_all(t, &l, "values longer than the buffer");
+	strs_free(&l);
+	ok(esc_bad == 0, "values longer than the output buffer (%d differ)",
+	    esc_bad);
+
+	/* A first value that fills the buffer to 4096 - 40 .. 4096 + 8,
+	 * then values that cross its end. */
+	esc_bad = 0;
+	for (pre = 4056; pre <= 4104; pre++)
+		for (i = 0; i < sizeof(crossing) / sizeof(crossing[0]); i++) {
+			lens[0] = pre;
+			lens[1] = crossing[i];
+			lens[2] = crossing[i];
+			strs_make(&l, lens, 3);
+			memset(l.v[0], 'a', pre);	/* stays everywhere */
+			list_check_all(t, &l, "crossing the buffer's end");
+			strs_free(&l);
+		}
+	ok(esc_bad == 0, "values crossing the end of the buffer at every "
+	    "offset (%d differ)", esc_bad);
+
+	/* The same with values each character of which is replaced by the
+	 * longest replacement (a link for href). */
+	esc_bad = 0;
+	for (pre = 4056; pre <= 4104; pre++)
+		for (i = 0; i < sizeof(worst) / sizeof(worst[0]); i++) {
+			lens[0] = pre;
+			lens[1] = worst[i];
+			lens[2] = worst[i];
+			strs_make(&l, lens, 3);
+			memset(l.v[0], 'a', pre);
+			memset(l.v[1], '"', worst[i]);
+			memset(l.v[2], '"', worst[i]);
+			if (worst[i] > 0)
+				l.v[2][0] = '/';
+			/* A run that stays, then the replacements. */
+			if (worst[i] < 40)
+				memset(l.v[1], 'a', worst[i] / 2);
+			list_check_all(t, &l, "replaced, crossing the end");
+			strs_free(&l);
+		}
+	ok(esc_bad == 0, "values of characters all replaced, crossing the "
+	    "end of the buffer at every offset (%d differ)", esc_bad);
+
+	esc_bad = 0;
+	for (i = 0; i < 600; i++)
+		lens[i] = rnd(i % 50 == 0 ? 700 : 60);
+	strs_make(&l, lens, 600);
+	list_check_all(t, &l, "600 random values");
+	strs_free(&l);
+	ok(esc_bad == 0, "600 random values (%d differ)", esc_bad);
+	tmpl_free(t);
+	for (c = 0; c < C__MAX; c++) {
+		char	 path[300];
+
+		snprintf(path, sizeof(path), "%s/%s.html", dir, ctx_names[c]);
+		unlink(path);
+	}
+}
+
+/* A list of int64_t's getter (tmpl_rows.get). */
+static int
+ints_get(const void *ctx, size_t i, size_t field, struct tmpl_val *v)
+{
+	(void)field;
+	v->type = TV_INT;
+	v->i = ((const int64_t *)ctx)[i];
+	return 0;
+}
+
+/* Numbers of every width and sign through every filter: digits stay,
+ * '-' but in attributes, no number is a link. */
+static void
+test_numbers(const char *dir)
+{
+	static const int64_t	 vals[] = { 0, 1, 9, 10, 11, 99, 100, 101,
+	    999, 1000, 12345, 99999, 100000, 1234567890123LL, -1, -9, -10,
+	    -99, -100, -101, -100000, INT64_MAX, INT64_MIN, INT64_MIN + 1 };
+	struct tmpl		*t = NULL;
+	struct tmpl_rows	 rows = { "vals", sizeof(vals) /
+	    sizeof(vals[0]), v_field, 1, ints_get, vals };
+	struct sink		 got = { NULL, 0, 0 };
+	struct sink		 want = { NULL, 0, 0 };
+	char			 num[32];
+	size_t			 i;
+	enum ctx		 c;
+	int			 bad = 0;
+
+	for (c = 0; c < C__MAX; c++)
+		put_template(dir, ctx_names[c], list_tmpl[c]);
+	if (tmpl_new(dir, &t) != PANEL_OK)
+		tap_bail("tmpl_new");
+	for (c = 0; c < C__MAX; c++) {
+		for (i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+			snprintf(num, sizeof(num), "%lld", (long long)vals[i]);
+			ref_escape(c, num, &want);
+			add(&want, TAIL, strlen(TAIL));
+		}
+		if (tmpl_render_rows(t, ctx_names[c], NULL, &rows, 1,
+		    sink_write, &got) != PANEL_OK || !same_bytes(&got, &want)) {
+			tap_diag("%s: %s", ctx_names[c], got.p ? got.p : "");
+			bad++;
+		}
+		free(got.p);
+		free(want.p);
+		memset(&got, 0, sizeof(got));
+		memset(&want, 0, sizeof(want));
+	}
+	ok(bad == 0, "numbers from getters through every filter");
+	tmpl_free(t);
+	for (c = 0; c < C__MAX; c++) {
+		char	 path[300];
+
+		snprintf(path, sizeof(path), "%s/%s.html", dir, ctx_names[c]);
+		unlink(path);
+	}
+}
+
+/*
+ * Text of every length at the end of a template (read 16 bytes at a
+ * time from the source), alone and after a tag, and text longer than the
+ * output buffer.
+ */
+static void
+test_text(const char *dir)
+{
+	static const size_t	 big[] = { 4095, 4096, 4097, 5000 };
+	struct tmpl		*t = NULL;
+	struct buf		 b = { NULL, 0, 0, 0 };
+	json_t			*d = json_pack("{s:s}", "v", "<");
+	char			 text[5100], want[5200], path[300];
+	size_t			 k, len;
+	int			 bad = 0, tag;
+
+	for (k = 0; k < 44; k++) {
+		len = k < 40 ? k + 1 : big[k - 40];
+		for (tag = 0; tag < 2; tag++) {
+			snprintf(text, sizeof(text), "%s", tag ? "x{{v}}" : "");
+			memset(text + strlen(text), 'a' + (int)(k % 26), len);
+			text[(tag ? 6 : 0) + len] = '\0';
+			snprintf(want, sizeof(want), "%s%s", tag ? "x&lt;" : "",
+			    text + (tag ? 6 : 0));
+			put_template(dir, "text", text);
+			if (tmpl_new(dir, &t) != PANEL_OK ||
+			    tmpl_render(t, "text", d, buf_write, &b) !=
+			    PANEL_OK || b.p == NULL || strcmp(b.p, want) != 0) {
+				tap_diag("text of %zu bytes%s", len,
+				    tag ? " after a tag" : "");
+				bad++;
+			}
+			tmpl_free(t);
+			t = NULL;
+			free(b.p);
+			memset(&b, 0, sizeof(b));
+		}
+	}
+	ok(bad == 0, "a template's text of every length to 40, and longer "
+	    "than the output buffer");
+	snprintf(path, sizeof(path), "%s/text.html", dir);
+	unlink(path);
+	json_decref(d);
+}
+
+/* A getter that renders another template with the same handle. */
+struct nest {
+	struct tmpl	*t;
+	char		 inner[64];
+	int		 rc;
+};
+
+static int
+nest_get(const void *ctx, size_t i, size_t field, struct tmpl_val *v)
+{
+	struct nest	*ns = (struct nest *)(uintptr_t)ctx;
+	struct buf	 b = { NULL, 0, 0, 0 };
+	json_t		*d = json_pack("{s:s}", "v", i == 0 ? "<in>" : "&");
+
+	(void)field;
+	ns->rc |= tmpl_render(ns->t, "html1", d, buf_write, &b);
+	snprintf(ns->inner, sizeof(ns->inner), "%s", b.p ? b.p : "");
+	free(b.p);
+	json_decref(d);
+	v->type = TV_STR;
+	v->s = ns->inner;
+	return 0;
+}
+
+/* A render begun from a getter of another, with the same handle. */
+static void
+test_nested(const char *dir)
+{
+	struct nest		 ns = { NULL, "", 0 };
+	struct tmpl_rows	 rows = { "vals", 2, v_field, 1, nest_get,
+	    &ns };
+	struct buf		 b = { NULL, 0, 0, 0 };
+	char			 path[300];
+
+	put_template(dir, "html1", "[{{v}}]");
+	put_template(dir, "outer", "{{#vals}}({{v}}){{/vals}}");
+	if (tmpl_new(dir, &ns.t) != PANEL_OK)
+		tap_bail("tmpl_new");
+	ok(tmpl_render_rows(ns.t, "outer", NULL, &rows, 1, buf_write, &b) ==
+	    PANEL_OK && ns.rc == 0, "a render inside a render");
+	is_str(b.p, "([&amp;lt;in&amp;gt;])([&amp;amp;])", "each with its "
+	    "own output");
+	free(b.p);
+	tmpl_free(ns.t);
+	snprintf(path, sizeof(path), "%s/html1.html", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/outer.html", dir);
+	unlink(path);
+}
+
+/* The checks above with each of the two ways to escape, in a directory
+ * of templates of their own. */
+static void
+test_escapes_deep(void)
+{
+	char	 dir[] = "/tmp/t_tmpl_esc.XXXXXX";
+	int	 plain;
+
+	if (mkdtemp(dir) == NULL)
+		tap_bail("mkdtemp");
+	for (plain = 0; plain < 2; plain++) {
+		tmpl_plain_escapes(plain);
+		tap_diag("escapes: %s", plain ? "plain" : "default");
+		test_escape_positions();
+		test_escape_random();
+		test_escape_pages();
+		test_escape_renders(dir);
+		test_numbers(dir);
+	}
+	tmpl_plain_escapes(0);
+	test_text(dir);
+	test_nested(dir);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -472,5 +1172,6 @@ main(void)
 	tmpl_free(t);
 	test_big_and_cache();
 	test_escapers();
+	test_escapes_deep();
 	return tap_done();
 }
