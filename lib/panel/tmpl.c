@@ -25,9 +25,12 @@
 #define DEPTH_MAX	16	/* partial nesting */
 #define STACK_MAX	32	/* section nesting */
 #define OUTBUF		4096	/* output to the writer in runs of this */
+#define SRCPAD		16	/* zeros past a template's NUL (out_text) */
 #define OUTSLACK	32	/* past OUTBUF: what a vector store and a
 				   replacement may spill before the flush */
 #define SYMS_MAX	4096	/* names given a symbol; the rest go by name */
+#define SCRATCH_SYMS	256	/* tmpl_new's scratch: for this many names */
+#define SCRATCH_LISTS	4	/* and this many lists */
 
 enum filter { F_HTML, F_ATTR, F_URL, F_HREF, F_RAW };
 
@@ -55,13 +58,20 @@ struct tpl {
 /*
  * Every simple name (no dot) of the loaded templates has a symbol, its
  * index in syms, so that a render can remember per name what it found:
- * see struct symc.
+ * see struct symc.  A render's memory (struct render, what it remembers
+ * of names, its output buffer) is kept in scratch for the next one, made
+ * with the handle (early in the heap, not among a request's memory) and
+ * larger when a render needs more; a render begun while another is under
+ * way (from a getter or a writer) takes memory of its own.
  */
 struct tmpl {
 	char		*dir;
 	struct tpl	*cache;
 	char		**syms;
 	size_t		 nsyms, symcap;
+	void		*scratch;
+	size_t		 scratchlen;
+	int		 busy;
 	char		 err[256];
 };
 
@@ -79,20 +89,26 @@ struct out {
 _Static_assert(sizeof(struct out) == offsetof(struct out, buf) + OUTBUF +
     OUTSLACK, "struct out ends with buf");
 
-/* A context: a JSON value, a row of a list, or a row's scalar field. */
+/*
+ * A context: a JSON value, a row of a list (fmap: the list's part of the
+ * render's fmap), or a row's scalar field.
+ */
 struct frame {
 	const json_t		*j;
 	const struct tmpl_rows	*rows;
 	size_t			 row;
 	const struct tmpl_val	*tv;
+	uint16_t		*fmap;
 };
 
-/* What a name resolves to: one of j, rows (a whole list) or tv. */
+/*
+ * What a name resolves to: one of j, rows (a whole list) or tv (a field
+ * of a row, in the caller's struct tmpl_val, or a context's).
+ */
 struct val {
 	const json_t		*j;
 	const struct tmpl_rows	*rows;
-	struct tmpl_val		 tv;
-	int			 is_tv;
+	const struct tmpl_val	*tv;
 };
 
 /*
@@ -107,11 +123,18 @@ struct symc {
 	unsigned char		 list_seen;
 };
 
+/*
+ * A render: it lives in the handle's scratch (see struct tmpl), followed
+ * by sc, fmap, and last its output buffer, o (so that a write past the
+ * buffer's slack is past the memory, where a checker sees it).
+ */
 struct render {
 	struct tmpl		*t;
 	struct out		*o;
 	struct frame		 stack[STACK_MAX];
 	size_t			 depth;
+	const struct frame	*top;		/* stack[depth - 1], or NULL */
+	struct tmpl_val		*tv;		/* &tvs[depth] */
 	int			 partials;
 	int			 rooted;	/* stack[0] is the data */
 	const struct tmpl_rows	*lists;
@@ -125,6 +148,11 @@ struct render {
 	size_t			 nsyms;
 	struct symc		*sc;
 	uint16_t		*fmap;
+	struct val		 v;		/* the last lookup's answer */
+	/* A getter's answer, one per depth: a section's stays while its
+	 * children, one deeper, ask theirs. */
+	struct tmpl_val		 tvs[STACK_MAX + 1];
+	char			 num[24];	/* a number being written */
 };
 
 static void
@@ -163,8 +191,22 @@ tmpl_free(struct tmpl *t)
 		tpl_free(p);
 	}
 	panel_strv_free(t->syms, t->nsyms);
+	free(t->scratch);
 	free(t->dir);
 	free(t);
+}
+
+/* The memory of a render with nsyms names and nlists lists: struct
+ * render, then sc and fmap, then, at the end, struct out. */
+static size_t
+render_size(size_t nsyms, size_t nlists)
+{
+	size_t	 n;
+
+	n = sizeof(struct render) + nsyms * (sizeof(struct symc) +
+	    nlists * sizeof(uint16_t));
+	return (n + _Alignof(struct out) - 1) / _Alignof(struct out) *
+	    _Alignof(struct out) + sizeof(struct out);
 }
 
 enum panel_err
@@ -176,10 +218,15 @@ tmpl_new(const char *dir, struct tmpl **out)
 	if (dir == NULL || *dir == '\0')
 		return PANEL_ERR_ARG;
 	if ((t = calloc(1, sizeof(*t))) == NULL ||
-	    (t->dir = strdup(dir)) == NULL) {
+	    (t->dir = strdup(dir)) == NULL ||
+	    (t->scratch = malloc(render_size(SCRATCH_SYMS,
+	    SCRATCH_LISTS))) == NULL) {
+		if (t != NULL)
+			free(t->dir);
 		free(t);
 		return PANEL_ERR_NOMEM;
 	}
+	t->scratchlen = render_size(SCRATCH_SYMS, SCRATCH_LISTS);
 	*out = t;
 	return PANEL_OK;
 }
@@ -401,7 +448,8 @@ tpl_get(struct tmpl *t, const char *name, struct tpl **out)
 {
 	struct tpl	*p;
 	enum panel_err	 err;
-	char		 path[4096];
+	char		 path[4096], *src;
+	size_t		 len;
 
 	*out = NULL;
 	if (!name_ok(name, strlen(name), 0)) {
@@ -421,13 +469,20 @@ tpl_get(struct tmpl *t, const char *name, struct tpl **out)
 		free(p);
 		return PANEL_ERR_NOMEM;
 	}
-	if ((err = panel_read_file(path, FILE_MAX, &p->src, NULL)) !=
+	if ((err = panel_read_file(path, FILE_MAX, &p->src, &len)) !=
 	    PANEL_OK) {
 		snprintf(t->err, sizeof(t->err), "%.180s: %s", path,
 		    err == PANEL_ERR_IO ? strerror(errno) : "too large");
 		tpl_free(p);
 		return err == PANEL_ERR_NOMEM ? err : PANEL_ERR_TEMPLATE;
 	}
+	/* 16 bytes past the NUL, for out_text's reads. */
+	if ((src = realloc(p->src, len + 1 + SRCPAD)) == NULL) {
+		tpl_free(p);
+		return PANEL_ERR_NOMEM;
+	}
+	memset(src + len + 1, 0, SRCPAD);
+	p->src = src;
 	if (parse(t, name, p->src, &p->root) == -1) {
 		tpl_free(p);
 		return PANEL_ERR_TEMPLATE;
@@ -480,6 +535,27 @@ out_write(struct out *o, const char *s, size_t len)
 	if (len > OUTBUF - o->n)
 		return out_write_long(o, s, len);
 	memcpy(o->buf + o->n, s, len);
+	o->n += len;
+	return 0;
+}
+
+/*
+ * out_write for a template's text, which may be read up to 15 bytes past
+ * its end (tpl_get pads the source): 16 bytes at a time, the slack taking
+ * what spills past len.
+ */
+static inline int
+out_text(struct out *o, const char *s, size_t len)
+{
+	char	*q = o->buf + o->n;
+	size_t	 i = 0;
+
+	if (len > OUTBUF - o->n)
+		return out_write_long(o, s, len);
+	do {
+		memcpy(q + i, s + i, 16);
+		i += 16;
+	} while (i < len);
 	o->n += len;
 	return 0;
 }
@@ -818,20 +894,6 @@ field_find(const struct tmpl_rows *l, const char *name)
 	return i;
 }
 
-/* field_find for n's name, remembered per list for the render. */
-static size_t
-field_of(struct render *r, const struct tmpl_rows *l, const struct node *n)
-{
-	uint16_t	*m;
-
-	if (n->sym < 0 || (size_t)n->sym >= r->nsyms)
-		return field_find(l, n->name);
-	m = &r->fmap[(size_t)(l - r->lists) * r->nsyms + (size_t)n->sym];
-	if (*m == 0)
-		*m = (uint16_t)(field_find(l, n->name) + 1);
-	return *m - 1u;
-}
-
 /* The list called name, or NULL. */
 static const struct tmpl_rows *
 list_find(const struct render *r, const char *name)
@@ -845,45 +907,50 @@ list_find(const struct render *r, const char *name)
 }
 
 /*
- * Looks n's name up into *v: "." is the innermost context; otherwise the
- * first segment is searched from the innermost context outwards (rows,
- * for names in their fields, and JSON objects), then among the lists; the
- * rest of a dotted name is followed through JSON objects.  0 found, -1
- * not.
+ * Asks f's row for field k into r->v.tv (the getter's answer at this
+ * depth); 0, or -1 when the row has no such field.  Not a memset:
+ * tv->buf is the getter's.
  */
-static int
-lookup(struct render *r, const struct node *n, struct val *v)
+static inline int
+row_get(struct render *r, const struct frame *f, size_t k)
+{
+	struct tmpl_val	*tv = r->tv;
+
+	tv->type = TV_NONE;
+	tv->s = NULL;
+	tv->i = 0;
+	tv->v = NULL;
+	tv->nv = 0;
+	if (f->rows->get(f->rows->ctx, f->row, k, tv) == -1)
+		return -1;
+	r->v.tv = tv;
+	return 0;
+}
+
+/*
+ * lookup for the names that have no symbol the render remembers: ".",
+ * dotted names, and names of partials loaded during the render.
+ */
+static __attribute__((noinline)) int
+lookup_name(struct render *r, const struct node *n)
 {
 	const struct frame	*f;
 	const struct tmpl_rows	*l;
-	struct symc		*c = NULL;
 	const char		*name = n->name, *dot, *key = name;
 	char			 seg[NAME_MAX_ + 1];
 	size_t			 i, k, len;
 
-	/* Not a memset: tv.buf is the getter's to fill. */
-	v->j = NULL;
-	v->rows = NULL;
-	v->is_tv = 0;
-	v->tv.type = TV_NONE;
-	v->tv.s = NULL;
-	v->tv.i = 0;
-	v->tv.v = NULL;
-	v->tv.nv = 0;
 	if (name[0] == '.' && name[1] == '\0') {
 		if (r->depth == 0)
 			return -1;
 		f = &r->stack[r->depth - 1];
-		if (f->tv != NULL) {
-			v->tv = *f->tv;
-			v->is_tv = 1;
-		} else
-			v->j = f->j;
+		if (f->tv != NULL)
+			r->v.tv = f->tv;
+		else
+			r->v.j = f->j;
 		return f->tv != NULL || f->j != NULL ? 0 : -1;
 	}
-	if (n->sym >= 0 && (size_t)n->sym < r->nsyms)
-		c = &r->sc[n->sym];
-	if ((dot = n->sym >= 0 ? NULL : strchr(name, '.')) != NULL) {
+	if ((dot = strchr(name, '.')) != NULL) {
 		len = (size_t)(dot - name);
 		memcpy(seg, name, len);
 		seg[len] = '\0';
@@ -892,68 +959,139 @@ lookup(struct render *r, const struct node *n, struct val *v)
 	for (i = r->depth; i > 0; i--) {
 		f = &r->stack[i - 1];
 		if ((l = f->rows) != NULL) {
-			if (dot == NULL && (k = field_of(r, l, n)) <
-			    l->nfields && l->get(l->ctx, f->row, k,
-			    &v->tv) == 0) {
-				v->is_tv = 1;
+			if (dot == NULL && (k = field_find(l, name)) <
+			    l->nfields && row_get(r, f, k) == 0)
 				return 0;
-			}
-			continue;
-		}
-		if (i == 1 && r->rooted && c != NULL) {
-			if (!c->root_seen) {
-				c->root = json_is_object(f->j) ?
-				    json_object_get(f->j, key) : NULL;
-				c->root_seen = 1;
-			}
-			if ((v->j = c->root) != NULL)
-				break;
 			continue;
 		}
 		if (json_is_object(f->j) &&
-		    (v->j = json_object_get(f->j, key)) != NULL)
+		    (r->v.j = json_object_get(f->j, key)) != NULL)
 			break;
 	}
-	if (v->j == NULL) {
+	if (r->v.j == NULL) {
 		if (dot != NULL)
 			return -1;
-		if (c == NULL)
-			v->rows = list_find(r, name);
-		else {
-			if (!c->list_seen) {
-				c->list = list_find(r, name);
-				c->list_seen = 1;
-			}
-			v->rows = c->list;
-		}
-		return v->rows != NULL ? 0 : -1;
+		r->v.rows = list_find(r, name);
+		return r->v.rows != NULL ? 0 : -1;
 	}
-	while (v->j != NULL && dot != NULL) {
+	while (r->v.j != NULL && dot != NULL) {
 		name = dot + 1;
 		dot = strchr(name, '.');
 		len = dot != NULL ? (size_t)(dot - name) : strlen(name);
 		memcpy(seg, name, len);
 		seg[len] = '\0';
-		v->j = json_is_object(v->j) ? json_object_get(v->j, seg) :
-		    NULL;
+		r->v.j = json_is_object(r->v.j) ?
+		    json_object_get(r->v.j, seg) : NULL;
 	}
-	return v->j != NULL ? 0 : -1;
+	return r->v.j != NULL ? 0 : -1;
 }
 
+/* fmap's entry for n in f's list, on first use. */
+static __attribute__((noinline)) unsigned
+fmap_fill(const struct frame *f, const struct node *n)
+{
+	return f->fmap[n->sym] = (uint16_t)(field_find(f->rows, n->name) +
+	    1);
+}
+
+/* The data's member called n's name, remembered. */
+static __attribute__((noinline)) const json_t *
+root_fill(struct render *r, const struct node *n)
+{
+	struct symc	*c = &r->sc[n->sym];
+
+	c->root = json_is_object(r->stack[0].j) ?
+	    json_object_get(r->stack[0].j, n->name) : NULL;
+	c->root_seen = 1;
+	return c->root;
+}
+
+/* The end of lookup: the list called n's name, remembered. */
+static __attribute__((noinline)) int
+list_fill(struct render *r, const struct node *n)
+{
+	struct symc	*c = &r->sc[n->sym];
+
+	if (!c->list_seen) {
+		c->list = list_find(r, n->name);
+		c->list_seen = 1;
+	}
+	return (r->v.rows = c->list) != NULL ? 0 : -1;
+}
+
+/* lookup from frame i - 1 outwards. */
+static __attribute__((noinline)) int
+lookup_from(struct render *r, const struct node *n, size_t i)
+{
+	const struct frame	*f;
+	size_t			 sym = (size_t)n->sym;
+	unsigned		 k;
+
+	if (n->sym < 0 || sym >= r->nsyms)
+		return lookup_name(r, n);
+	for (; i > 0; i--) {
+		f = &r->stack[i - 1];
+		if (f->rows != NULL) {
+			if ((k = f->fmap[sym]) == 0)
+				k = fmap_fill(f, n);
+			if (k <= f->rows->nfields && row_get(r, f, k - 1) == 0)
+				return 0;
+		} else if (i == 1 && r->rooted) {
+			if ((r->v.j = r->sc[sym].root_seen ? r->sc[sym].root :
+			    root_fill(r, n)) != NULL)
+				return 0;
+		} else if (json_is_object(f->j) &&
+		    (r->v.j = json_object_get(f->j, n->name)) != NULL)
+			return 0;
+	}
+	return list_fill(r, n);
+}
+
+/*
+ * Looks n's name up into r->v: "." is the innermost context; otherwise
+ * the first segment is searched from the innermost context outwards
+ * (rows, for names in their fields, and JSON objects), then among the
+ * lists; the rest of a dotted name is followed through JSON objects.  0
+ * found, -1 not.  A name with a symbol is matched against each list's
+ * fields, and looked up in the data and among the lists, once per
+ * render.  r->v holds the answer until the next lookup, a field's value
+ * (in r->tvs) until the next lookup at this depth.  Inline, the common
+ * case: a field of the innermost context's row.
+ */
+static inline int
+lookup(struct render *r, const struct node *n)
+{
+	const struct frame	*f;
+	unsigned		 k;
+
+	r->v.j = NULL;
+	r->v.rows = NULL;
+	r->v.tv = NULL;
+	if ((f = r->top) == NULL || f->rows == NULL ||
+	    (unsigned)n->sym >= r->nsyms)
+		return lookup_from(r, n, r->depth);
+	if ((k = f->fmap[n->sym]) == 0)
+		k = fmap_fill(f, n);
+	if (k <= f->rows->nfields && row_get(r, f, k - 1) == 0)
+		return 0;
+	return lookup_from(r, n, r->depth - 1);
+}
+
+/* 1 when what lookup found is true for a section. */
 static int
 truthy(const struct val *v)
 {
 	if (v->rows != NULL)
 		return v->rows->n > 0;
-	if (v->is_tv)
-		switch (v->tv.type) {
+	if (v->tv != NULL)
+		switch (v->tv->type) {
 		case TV_STR:
-			return v->tv.s != NULL && v->tv.s[0] != '\0';
+			return v->tv->s != NULL && v->tv->s[0] != '\0';
 		case TV_INT:
 		case TV_BOOL:
-			return v->tv.i != 0;
+			return v->tv->i != 0;
 		case TV_STRV:
-			return v->tv.nv > 0;
+			return v->tv->nv > 0;
 		default:
 			return 0;
 		}
@@ -974,25 +1112,8 @@ truthy(const struct val *v)
 	}
 }
 
-/* Decimal of v at the end of buf; returns where it starts. */
-static const char *
-fmt_int(int64_t v, char *buf, size_t size)
-{
-	char		*p = buf + size;
-	uint64_t	 u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-
-	*--p = '\0';
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		*--p = '-';
-	return p;
-}
-
 /* s through n's filter. */
-static int
+static inline __attribute__((always_inline)) int
 emit_str(struct render *r, const struct node *n, const char *s)
 {
 	switch (n->filter) {
@@ -1011,110 +1132,138 @@ emit_str(struct render *r, const struct node *n, const char *s)
 	}
 }
 
+/* "00" to "99". */
+static const char	 digits2[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
+/*
+ * The decimal of v through n's filter.  Digits stay in every context,
+ * and so does '-' but in attributes; no number is a link.
+ */
 static int
+emit_int(struct render *r, const struct node *n, int64_t v)
+{
+	char		*end = r->num + sizeof(r->num) - 1, *p = end;
+	uint64_t	 u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	*p = '\0';
+	while (u >= 100) {
+		p -= 2;
+		memcpy(p, digits2 + u % 100 * 2, 2);
+		u /= 100;
+	}
+	if (u >= 10) {
+		p -= 2;
+		memcpy(p, digits2 + u * 2, 2);
+	} else
+		*--p = (char)('0' + u);
+	if (v < 0)
+		*--p = '-';
+	if (n->filter == F_HREF || (v < 0 && n->filter == F_ATTR))
+		return emit_str(r, n, p);
+	return out_write(r->o, p, (size_t)(end - p));
+}
+
+/* A number that is not an integer, as %g. */
+static __attribute__((noinline)) int
+emit_real(struct render *r, const struct node *n, double d)
+{
+	snprintf(r->num, sizeof(r->num), "%g", d);
+	return emit_str(r, n, r->num);
+}
+
+/* n's value through its filter: 0, or -1 when a write failed. */
+static inline int
 emit_var(struct render *r, const struct node *n)
 {
-	struct val	 v;
-	const char	*s = NULL;
-	char		 num[64];
-	size_t		 i;
+	const struct tmpl_val	*tv;
+	const json_t		*j;
+	size_t			 i;
 
-	if (lookup(r, n, &v) == -1)
+	if (lookup(r, n) == -1)
 		return 0;
-	if (v.is_tv && v.tv.type == TV_STRV) {
-		for (i = 0; i < v.tv.nv; i++)
-			if ((i > 0 && emit_str(r, n, ", ") == -1) ||
-			    emit_str(r, n, v.tv.v[i]) == -1)
-				return -1;
+	if ((tv = r->v.tv) != NULL)
+		switch (tv->type) {
+		case TV_STR:
+			return tv->s != NULL ? emit_str(r, n, tv->s) : 0;
+		case TV_INT:
+			return emit_int(r, n, tv->i);
+		case TV_BOOL:
+			return emit_str(r, n, tv->i ? "true" : "false");
+		case TV_STRV:
+			for (i = 0; i < tv->nv; i++)
+				if ((i > 0 && emit_str(r, n, ", ") == -1) ||
+				    emit_str(r, n, tv->v[i]) == -1)
+					return -1;
+			return 0;
+		default:
+			return 0;
+		}
+	switch ((j = r->v.j) != NULL ? json_typeof(j) : JSON_NULL) {
+	case JSON_STRING:
+		return emit_str(r, n, json_string_value(j));
+	case JSON_INTEGER:
+		return emit_int(r, n, json_integer_value(j));
+	case JSON_REAL:
+		return emit_real(r, n, json_real_value(j));
+	case JSON_TRUE:
+		return emit_str(r, n, "true");
+	case JSON_FALSE:
+		return emit_str(r, n, "false");
+	default:
 		return 0;
 	}
-	if (v.is_tv) {
-		switch (v.tv.type) {
-		case TV_STR:
-			s = v.tv.s;
-			break;
-		case TV_INT:
-			s = fmt_int(v.tv.i, num, sizeof(num));
-			break;
-		case TV_BOOL:
-			s = v.tv.i ? "true" : "false";
-			break;
-		default:
-			break;
-		}
-	} else
-		switch (v.j != NULL ? json_typeof(v.j) : JSON_NULL) {
-		case JSON_STRING:
-			s = json_string_value(v.j);
-			break;
-		case JSON_INTEGER:
-			s = fmt_int(json_integer_value(v.j), num, sizeof(num));
-			break;
-		case JSON_REAL:
-			snprintf(num, sizeof(num), "%g", json_real_value(v.j));
-			s = num;
-			break;
-		case JSON_TRUE:
-			s = "true";
-			break;
-		case JSON_FALSE:
-			s = "false";
-			break;
-		default:
-			break;
-		}
-	return s != NULL ? emit_str(r, n, s) : 0;
 }
 
 static enum panel_err render_nodes(struct render *, struct node *);
 
-/* Renders children with f pushed as the innermost context. */
+/*
+ * A section: its children once per row of a list, once per element of an
+ * array, once with a truthy field or value pushed as the innermost
+ * context; never for a falsy one.
+ */
 static enum panel_err
-render_in(struct render *r, struct node *child, const struct frame *f)
+render_section(struct render *r, struct node *n)
 {
-	enum panel_err	 err;
+	struct frame	*f;
+	const json_t	*e, *j;
+	const struct tmpl_rows *l;
+	enum panel_err	 err = PANEL_OK;
+	size_t		 i;
 
+	if (lookup(r, n) == -1 || !truthy(&r->v))
+		return PANEL_OK;
 	if (r->depth == STACK_MAX) {
 		snprintf(r->t->err, sizeof(r->t->err), "data nested too deep");
 		return PANEL_ERR_TEMPLATE;
 	}
-	r->stack[r->depth++] = *f;
-	err = render_nodes(r, child);
-	r->depth--;
-	return err;
-}
-
-static enum panel_err
-render_section(struct render *r, struct node *n)
-{
-	struct val	 v;
-	struct frame	 f;
-	const json_t	*e;
-	enum panel_err	 err = PANEL_OK;
-	size_t		 i;
-
-	if (lookup(r, n, &v) == -1 || !truthy(&v))
-		return PANEL_OK;
-	memset(&f, 0, sizeof(f));
-	if (v.rows != NULL) {
-		f.rows = v.rows;
-		for (i = 0; i < v.rows->n && err == PANEL_OK; i++) {
-			f.row = i;
-			err = render_in(r, n->child, &f);
+	f = &r->stack[r->depth++];
+	r->top = f;
+	r->tv++;
+	f->j = j = r->v.j;
+	f->rows = l = r->v.rows;
+	f->row = 0;
+	f->tv = r->v.tv;
+	f->fmap = NULL;
+	if (l != NULL) {
+		f->fmap = r->fmap + (size_t)(l - r->lists) * r->nsyms;
+		for (i = 0; i < l->n && err == PANEL_OK; i++) {
+			f->row = i;
+			err = render_nodes(r, n->child);
 		}
-	} else if (v.is_tv) {
-		f.tv = &v.tv;
-		err = render_in(r, n->child, &f);
-	} else if (json_is_array(v.j)) {
-		json_array_foreach(v.j, i, e) {
-			f.j = e;
-			if ((err = render_in(r, n->child, &f)) != PANEL_OK)
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, e) {
+			f->j = e;
+			if ((err = render_nodes(r, n->child)) != PANEL_OK)
 				break;
 		}
-	} else {
-		f.j = v.j;
-		err = render_in(r, n->child, &f);
-	}
+	} else
+		err = render_nodes(r, n->child);
+	r->depth--;
+	r->top = r->depth > 0 ? f - 1 : NULL;
+	r->tv--;
 	return err;
 }
 
@@ -1122,14 +1271,13 @@ static enum panel_err
 render_nodes(struct render *r, struct node *n)
 {
 	struct tpl	*p;
-	struct val	 v;
 	enum panel_err	 err;
 
 	for (; n != NULL; n = n->next) {
 		err = PANEL_OK;
 		switch (n->type) {
 		case N_TEXT:
-			if (out_write(r->o, n->text, n->len) == -1)
+			if (out_text(r->o, n->text, n->len) == -1)
 				return PANEL_ERR_WRITE;
 			break;
 		case N_VAR:
@@ -1137,7 +1285,7 @@ render_nodes(struct render *r, struct node *n)
 				return PANEL_ERR_WRITE;
 			break;
 		case N_INVERTED:
-			if (lookup(r, n, &v) == -1 || !truthy(&v))
+			if (lookup(r, n) == -1 || !truthy(&r->v))
 				err = render_nodes(r, n->child);
 			break;
 		case N_SECTION:
@@ -1178,11 +1326,11 @@ enum panel_err
 tmpl_render_rows(struct tmpl *t, const char *name, const json_t *data,
     const struct tmpl_rows *rows, size_t nrows, panel_write_fn wr, void *arg)
 {
-	struct render	 r;
-	struct out	*o;
+	struct render	*r;
 	struct tpl	*p;
 	enum panel_err	 err;
-	size_t		 i, nsyms;
+	void		*own = NULL;
+	size_t		 i, nsyms, need, outat;
 
 	if (t == NULL || name == NULL || wr == NULL ||
 	    (rows == NULL && nrows > 0) ||
@@ -1197,35 +1345,59 @@ tmpl_render_rows(struct tmpl *t, const char *name, const json_t *data,
 	t->err[0] = '\0';
 	if ((err = tpl_get(t, name, &p)) != PANEL_OK)
 		return err;
-	/* The output buffer, then the render's memory of names. */
+	/* The render, its memory of names, its output buffer. */
 	nsyms = t->nsyms;
-	if ((o = malloc(sizeof(*o) + nsyms * (sizeof(struct symc) +
-	    nrows * sizeof(uint16_t)))) == NULL)
-		return PANEL_ERR_NOMEM;
-	memset(&r, 0, sizeof(r));
-	r.sc = (struct symc *)(void *)(o + 1);
-	r.fmap = (uint16_t *)(void *)(r.sc + nsyms);
-	memset(r.sc, 0, nsyms * (sizeof(struct symc) + nrows *
-	    sizeof(uint16_t)));
-	r.nsyms = nsyms;
-	o->wr = wr;
-	o->arg = arg;
-	o->n = 0;
-	o->failed = 0;
-	r.t = t;
-	r.o = o;
-	r.lists = rows;
-	r.nlists = nrows;
-	if (data != NULL) {
-		r.stack[r.depth++].j = data;
-		r.rooted = 1;
+	need = render_size(nsyms, nrows);
+	if (t->busy) {
+		if ((r = own = malloc(need)) == NULL)
+			return PANEL_ERR_NOMEM;
+		outat = need - sizeof(struct out);
+	} else {
+		if (t->scratchlen < need) {
+			free(t->scratch);
+			t->scratchlen = 0;
+			if ((t->scratch = malloc(need)) == NULL)
+				return PANEL_ERR_NOMEM;
+			t->scratchlen = need;
+		}
+		r = t->scratch;
+		outat = t->scratchlen - sizeof(struct out);
+		t->busy = 1;
 	}
-	err = render_nodes(&r, p->root);
-	if (err == PANEL_OK && out_flush(o) == -1)
+	r->sc = (struct symc *)(void *)(r + 1);
+	r->fmap = (uint16_t *)(void *)(r->sc + nsyms);
+	memset(r->sc, 0, nsyms * (sizeof(struct symc) + nrows *
+	    sizeof(uint16_t)));
+	r->nsyms = nsyms;
+	r->o = (struct out *)(void *)((char *)r + outat);
+	r->o->wr = wr;
+	r->o->arg = arg;
+	r->o->n = 0;
+	r->o->failed = 0;
+	r->t = t;
+	r->lists = rows;
+	r->nlists = nrows;
+	r->depth = 0;
+	r->top = NULL;
+	r->tv = r->tvs;
+	r->partials = 0;
+	r->rooted = 0;
+	if (data != NULL) {
+		memset(&r->stack[0], 0, sizeof(r->stack[0]));
+		r->stack[r->depth++].j = data;
+		r->top = &r->stack[0];
+		r->tv++;
+		r->rooted = 1;
+	}
+	err = render_nodes(r, p->root);
+	if (err == PANEL_OK && out_flush(r->o) == -1)
 		err = PANEL_ERR_WRITE;
 	if (err == PANEL_ERR_WRITE)
 		snprintf(t->err, sizeof(t->err), "%s: output write failed",
 		    name);
-	free(o);
+	if (own != NULL)
+		free(own);
+	else
+		t->busy = 0;
 	return err;
 }

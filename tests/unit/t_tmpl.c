@@ -810,6 +810,9 @@ put_template(const char *dir, const char *name, const char *text)
  * end for a moment. */
 #define TAIL	"<0123456789abcdef0123456789abcdef0123456789abcdef>"
 
+#define PRE_LO	(4096 - 40 - (sizeof(TAIL) - 1))
+#define PRE_HI	(4096 + 8 - (sizeof(TAIL) - 1))
+
 static const char *const list_tmpl[C__MAX] = {
 	[C_HTML] = "{{#vals}}{{v}}" TAIL "{{/vals}}",
 	[C_ATTR] = "{{#vals}}{{v|attr}}" TAIL "{{/vals}}",
@@ -919,10 +922,11 @@ test_escape_renders(const char *dir)
 	ok(esc_bad == 0, "values longer than the output buffer (%d differ)",
 	    esc_bad);
 
-	/* A first value that fills the buffer to 4096 - 40 .. 4096 + 8,
-	 * then values that cross its end. */
+	/* A first value that, with its TAIL, fills the 4096 bytes of the
+	 * buffer to 40 bytes from its end .. 8 past it, then values that
+	 * cross its end. */
 	esc_bad = 0;
-	for (pre = 4056; pre <= 4104; pre++)
+	for (pre = PRE_LO; pre <= PRE_HI; pre++)
 		for (i = 0; i < sizeof(crossing) / sizeof(crossing[0]); i++) {
 			lens[0] = pre;
 			lens[1] = crossing[i];
@@ -938,7 +942,7 @@ test_escape_renders(const char *dir)
 	/* The same with values each character of which is replaced by the
 	 * longest replacement (a link for href). */
 	esc_bad = 0;
-	for (pre = 4056; pre <= 4104; pre++)
+	for (pre = PRE_LO; pre <= PRE_HI; pre++)
 		for (i = 0; i < sizeof(worst) / sizeof(worst[0]); i++) {
 			lens[0] = pre;
 			lens[1] = worst[i];
