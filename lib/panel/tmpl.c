@@ -36,6 +36,22 @@ enum filter { F_HTML, F_ATTR, F_URL, F_HREF, F_RAW };
 
 enum ntype { N_TEXT, N_VAR, N_SECTION, N_INVERTED, N_PARTIAL };
 
+/*
+ * The children of a section over a list, as render_rows takes them: each
+ * op writes text (padded as a template's is), then does one of: nothing
+ * more; n, a variable, section or inverted section over field k of the
+ * list's rows; n, a variable whose name is not a field; any other n.
+ */
+enum opkind { OP_TEXT, OP_FIELD, OP_FSEC, OP_FINV, OP_VAR, OP_NODE };
+
+struct op {
+	const char	*text;
+	size_t		 len;
+	struct node	*n;
+	uint16_t	 k;
+	unsigned char	 kind;
+};
+
 struct node {
 	enum ntype	 type;
 	const char	*text;		/* N_TEXT: into the source */
@@ -46,6 +62,14 @@ struct node {
 	struct tpl	*partial;	/* N_PARTIAL: once loaded */
 	struct node	*child;		/* sections */
 	struct node	*next;
+	/*
+	 * N_SECTION: its children as ops (nops of them), made for the list
+	 * ops_list in the render numbered ops_gen.
+	 */
+	struct op	*ops;
+	size_t		 nops;
+	const struct tmpl_rows *ops_list;
+	uint64_t	 ops_gen;
 };
 
 struct tpl {
@@ -72,6 +96,7 @@ struct tmpl {
 	void		*scratch;
 	size_t		 scratchlen;
 	int		 busy;
+	uint64_t	 gen;		/* renders that made ops */
 	char		 err[256];
 };
 
@@ -149,10 +174,11 @@ struct render {
 	struct symc		*sc;
 	uint16_t		*fmap;
 	struct val		 v;		/* the last lookup's answer */
+	uint64_t		 gen;		/* t->gen; 0: makes no ops */
 	/* A getter's answer, one per depth: a section's stays while its
 	 * children, one deeper, ask theirs. */
 	struct tmpl_val		 tvs[STACK_MAX + 1];
-	char			 num[24];	/* a number being written */
+	char			 num[48];	/* a number being written */
 };
 
 static void
@@ -163,6 +189,7 @@ node_free(struct node *n)
 	for (; n != NULL; n = next) {
 		next = n->next;
 		node_free(n->child);
+		free(n->ops);
 		free(n->name);
 		free(n);
 	}
@@ -1132,6 +1159,16 @@ emit_str(struct render *r, const struct node *n, const char *s)
 	}
 }
 
+/* The ", " between the strings of a list, through n's filter (it stays
+ * as it is in HTML). */
+static int
+emit_sep(struct render *r, const struct node *n)
+{
+	if (n->filter == F_HTML || n->filter == F_RAW)
+		return out_write(r->o, ", ", 2);
+	return emit_str(r, n, ", ");
+}
+
 /* "00" to "99". */
 static const char	 digits2[] =
     "00010203040506070809101112131415161718192021222324252627282930313233"
@@ -1140,12 +1177,14 @@ static const char	 digits2[] =
 
 /*
  * The decimal of v through n's filter.  Digits stay in every context,
- * and so does '-' but in attributes; no number is a link.
+ * and so does '-' but in attributes; no number is a link.  Made to end
+ * at r->num + 24, then copied 24 bytes at once (20 at most are its).
  */
 static int
 emit_int(struct render *r, const struct node *n, int64_t v)
 {
-	char		*end = r->num + sizeof(r->num) - 1, *p = end;
+	struct out	*o = r->o;
+	char		*end = r->num + 24, *p = end;
 	uint64_t	 u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 
 	*p = '\0';
@@ -1163,7 +1202,11 @@ emit_int(struct render *r, const struct node *n, int64_t v)
 		*--p = '-';
 	if (n->filter == F_HREF || (v < 0 && n->filter == F_ATTR))
 		return emit_str(r, n, p);
-	return out_write(r->o, p, (size_t)(end - p));
+	if (OUTBUF - o->n < 24 && out_flush(o) == -1)
+		return -1;
+	memcpy(o->buf + o->n, p, 24);
+	o->n += (size_t)(end - p);
+	return 0;
 }
 
 /* A number that is not an integer, as %g. */
@@ -1174,16 +1217,15 @@ emit_real(struct render *r, const struct node *n, double d)
 	return emit_str(r, n, r->num);
 }
 
-/* n's value through its filter: 0, or -1 when a write failed. */
-static inline int
-emit_var(struct render *r, const struct node *n)
+/* What lookup found for n (r->v) through n's filter: 0, or -1 when a
+ * write failed. */
+static inline __attribute__((always_inline)) int
+emit_value(struct render *r, const struct node *n)
 {
 	const struct tmpl_val	*tv;
 	const json_t		*j;
 	size_t			 i;
 
-	if (lookup(r, n) == -1)
-		return 0;
 	if ((tv = r->v.tv) != NULL)
 		switch (tv->type) {
 		case TV_STR:
@@ -1194,7 +1236,7 @@ emit_var(struct render *r, const struct node *n)
 			return emit_str(r, n, tv->i ? "true" : "false");
 		case TV_STRV:
 			for (i = 0; i < tv->nv; i++)
-				if ((i > 0 && emit_str(r, n, ", ") == -1) ||
+				if ((i > 0 && emit_sep(r, n) == -1) ||
 				    emit_str(r, n, tv->v[i]) == -1)
 					return -1;
 			return 0;
@@ -1217,7 +1259,161 @@ emit_var(struct render *r, const struct node *n)
 	}
 }
 
-static enum panel_err render_nodes(struct render *, struct node *);
+/* n's value through its filter: 0, or -1 when a write failed. */
+static inline int
+emit_var(struct render *r, const struct node *n)
+{
+	if (lookup(r, n) == -1)
+		return 0;
+	return emit_value(r, n);
+}
+
+static enum panel_err render_nodes(struct render *, struct node *,
+		    const struct node *);
+
+/* The text of an op that has none: 16 bytes that out_text may read. */
+static const char	 notext[16];
+
+/*
+ * Makes n's ops for the list of f (the frame n pushed) unless this render
+ * made them already: 0, or -1 when there is no memory for them (the
+ * caller then renders the children as they are).
+ */
+static int
+ops_make(struct render *r, struct node *n, const struct frame *f)
+{
+	struct node	*c;
+	struct op	*op;
+	size_t		 cnt;
+	unsigned	 k;
+
+	if (n->ops_gen == r->gen && n->ops_list == f->rows)
+		return 0;
+	if (n->ops == NULL) {
+		for (cnt = 1, c = n->child; c != NULL; c = c->next)
+			cnt++;
+		if ((n->ops = calloc(cnt, sizeof(*n->ops))) == NULL)
+			return -1;
+	}
+	op = n->ops;
+	op->text = notext;
+	op->len = 0;
+	for (c = n->child; c != NULL; c = c->next) {
+		if (c->type == N_TEXT) {
+			/* Text after text (a comment between): an op of its
+			 * own for the first. */
+			if (op->text != notext) {
+				op->n = NULL;
+				op->kind = OP_TEXT;
+				op++;
+			}
+			op->text = c->text;
+			op->len = c->len;
+			continue;
+		}
+		op->n = c;
+		op->kind = OP_NODE;
+		if ((unsigned)c->sym < r->nsyms && c->type != N_PARTIAL) {
+			if ((k = f->fmap[c->sym]) == 0)
+				k = fmap_fill(f, c);
+			op->k = (uint16_t)(k - 1);
+			if (k > f->rows->nfields)
+				op->kind = c->type == N_VAR ? OP_VAR : OP_NODE;
+			else
+				op->kind = c->type == N_VAR ? OP_FIELD :
+				    c->type == N_SECTION ? OP_FSEC : OP_FINV;
+		}
+		op++;
+		op->text = notext;
+		op->len = 0;
+	}
+	op->n = NULL;
+	op->kind = OP_TEXT;
+	n->nops = (size_t)(op - n->ops) + 1;
+	n->ops_gen = r->gen;
+	n->ops_list = f->rows;
+	return 0;
+}
+
+static enum panel_err render_found(struct render *, struct node *);
+
+/*
+ * The children of n, a section over the list of f (the frame n pushed),
+ * once per row: through n's ops, which ask the getter for a field of the
+ * row straight away.  What they do is what render_nodes does.
+ */
+static enum panel_err
+render_rows(struct render *r, struct node *n, struct frame *f)
+{
+	const struct tmpl_rows	*l = f->rows;
+	const struct op		*op, *end;
+	struct tmpl_val		*tv = r->tv;
+	enum panel_err		 err;
+	size_t			 i;
+
+	if (r->gen == 0 || ops_make(r, n, f) == -1) {
+		for (i = 0; i < l->n; i++) {
+			f->row = i;
+			if ((err = render_nodes(r, n->child, NULL)) !=
+			    PANEL_OK)
+				return err;
+		}
+		return PANEL_OK;
+	}
+	end = n->ops + n->nops;
+	for (i = 0; i < l->n; i++) {
+		f->row = i;
+		for (op = n->ops; op < end; op++) {
+			if (out_text(r->o, op->text, op->len) == -1)
+				return PANEL_ERR_WRITE;
+			if (op->kind == OP_TEXT)
+				continue;
+			r->v.j = NULL;
+			r->v.rows = NULL;
+			r->v.tv = NULL;
+			if (op->kind == OP_NODE) {
+				if ((err = render_nodes(r, op->n,
+				    op->n->next)) != PANEL_OK)
+					return err;
+				continue;
+			}
+			/* lookup: the row's field, else from outside. */
+			if (op->kind != OP_VAR) {
+				tv->type = TV_NONE;
+				tv->s = NULL;
+				tv->i = 0;
+				tv->v = NULL;
+				tv->nv = 0;
+			}
+			if (op->kind != OP_VAR &&
+			    l->get(l->ctx, i, op->k, tv) == 0)
+				r->v.tv = tv;
+			else if (lookup_from(r, op->n, r->depth - 1) == -1) {
+				if (op->kind == OP_FINV &&
+				    (err = render_nodes(r, op->n->child,
+				    NULL)) != PANEL_OK)
+					return err;
+				continue;
+			}
+			switch (op->kind) {
+			case OP_FSEC:
+				err = render_found(r, op->n);
+				break;
+			case OP_FINV:
+				err = truthy(&r->v) ? PANEL_OK :
+				    render_nodes(r, op->n->child, NULL);
+				break;
+			default:
+				err = emit_value(r, op->n) == -1 ?
+				    PANEL_ERR_WRITE : PANEL_OK;
+				break;
+			}
+			if (err != PANEL_OK)
+				return err;
+		}
+	}
+	return PANEL_OK;
+}
 
 /*
  * A section: its children once per row of a list, once per element of an
@@ -1227,13 +1423,22 @@ static enum panel_err render_nodes(struct render *, struct node *);
 static enum panel_err
 render_section(struct render *r, struct node *n)
 {
+	if (lookup(r, n) == -1)
+		return PANEL_OK;
+	return render_found(r, n);
+}
+
+/* render_section once what n names is found (r->v). */
+static enum panel_err
+render_found(struct render *r, struct node *n)
+{
 	struct frame	*f;
 	const json_t	*e, *j;
 	const struct tmpl_rows *l;
 	enum panel_err	 err = PANEL_OK;
 	size_t		 i;
 
-	if (lookup(r, n) == -1 || !truthy(&r->v))
+	if (!truthy(&r->v))
 		return PANEL_OK;
 	if (r->depth == STACK_MAX) {
 		snprintf(r->t->err, sizeof(r->t->err), "data nested too deep");
@@ -1249,31 +1454,42 @@ render_section(struct render *r, struct node *n)
 	f->fmap = NULL;
 	if (l != NULL) {
 		f->fmap = r->fmap + (size_t)(l - r->lists) * r->nsyms;
-		for (i = 0; i < l->n && err == PANEL_OK; i++) {
-			f->row = i;
-			err = render_nodes(r, n->child);
-		}
+		err = render_rows(r, n, f);
 	} else if (json_is_array(j)) {
 		json_array_foreach(j, i, e) {
 			f->j = e;
-			if ((err = render_nodes(r, n->child)) != PANEL_OK)
+			if ((err = render_nodes(r, n->child, NULL)) !=
+			    PANEL_OK)
 				break;
 		}
 	} else
-		err = render_nodes(r, n->child);
+		err = render_nodes(r, n->child, NULL);
 	r->depth--;
 	r->top = r->depth > 0 ? f - 1 : NULL;
 	r->tv--;
 	return err;
 }
 
-static enum panel_err
-render_nodes(struct render *r, struct node *n)
+/* Loads the partial n names into n->partial: PANEL_OK or an error. */
+static __attribute__((noinline)) enum panel_err
+partial_load(struct render *r, struct node *n)
 {
 	struct tpl	*p;
 	enum panel_err	 err;
 
-	for (; n != NULL; n = n->next) {
+	/* The handle keeps what it loaded until tmpl_free. */
+	if ((err = tpl_get(r->t, n->name, &p)) == PANEL_OK)
+		n->partial = p;
+	return err;
+}
+
+/* The nodes from n to end (not included; NULL: to the last). */
+static enum panel_err
+render_nodes(struct render *r, struct node *n, const struct node *end)
+{
+	enum panel_err	 err;
+
+	for (; n != end; n = n->next) {
 		err = PANEL_OK;
 		switch (n->type) {
 		case N_TEXT:
@@ -1286,7 +1502,7 @@ render_nodes(struct render *r, struct node *n)
 			break;
 		case N_INVERTED:
 			if (lookup(r, n) == -1 || !truthy(&r->v))
-				err = render_nodes(r, n->child);
+				err = render_nodes(r, n->child, NULL);
 			break;
 		case N_SECTION:
 			err = render_section(r, n);
@@ -1297,15 +1513,11 @@ render_nodes(struct render *r, struct node *n)
 				    "partials nested too deep at %s", n->name);
 				return PANEL_ERR_TEMPLATE;
 			}
-			/* The handle keeps what it loaded until tmpl_free. */
-			if ((p = n->partial) == NULL) {
-				if ((err = tpl_get(r->t, n->name, &p)) !=
-				    PANEL_OK)
-					return err;
-				n->partial = p;
-			}
+			if (n->partial == NULL &&
+			    (err = partial_load(r, n)) != PANEL_OK)
+				return err;
 			r->partials++;
-			err = render_nodes(r, p->root);
+			err = render_nodes(r, n->partial->root, NULL);
 			r->partials--;
 			break;
 		}
@@ -1382,6 +1594,7 @@ tmpl_render_rows(struct tmpl *t, const char *name, const json_t *data,
 	r->tv = r->tvs;
 	r->partials = 0;
 	r->rooted = 0;
+	r->gen = own != NULL ? 0 : ++t->gen;
 	if (data != NULL) {
 		memset(&r->stack[0], 0, sizeof(r->stack[0]));
 		r->stack[r->depth++].j = data;
@@ -1389,7 +1602,7 @@ tmpl_render_rows(struct tmpl *t, const char *name, const json_t *data,
 		r->tv++;
 		r->rooted = 1;
 	}
-	err = render_nodes(r, p->root);
+	err = render_nodes(r, p->root, NULL);
 	if (err == PANEL_OK && out_flush(r->o) == -1)
 		err = PANEL_ERR_WRITE;
 	if (err == PANEL_ERR_WRITE)

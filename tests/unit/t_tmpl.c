@@ -1131,6 +1131,127 @@ test_nested(const char *dir)
 	unlink(path);
 }
 
+/*
+ * Rows whose fields are present, absent (-1) or empty, for a template
+ * with every kind of node inside a list: the same output and the same
+ * getter calls from a render, which takes the list's children as ops,
+ * and from a render inside a render, which takes them as they are.
+ */
+struct opsrow {
+	const char	*v;		/* NULL: absent */
+	int		 flag;		/* -1: absent */
+};
+
+struct opsctx {
+	const struct opsrow	*rows;
+	int			 calls;
+	struct tmpl		*t;		/* for the render inside */
+	json_t			*data;
+	struct sink		 inner;
+	int			 rc;
+};
+
+static const char *const ops_fields[] = { "v", "flag" };
+
+/* struct opsrow's getter (tmpl_rows.get), counting its calls. */
+static int
+ops_get(const void *ctx, size_t i, size_t field, struct tmpl_val *v)
+{
+	struct opsctx		*c = (struct opsctx *)(uintptr_t)ctx;
+	const struct opsrow	*row = &c->rows[i];
+
+	c->calls++;
+	if (field == 0) {
+		if (row->v == NULL)
+			return -1;
+		v->type = TV_STR;
+		v->s = row->v;
+		return 0;
+	}
+	if (row->flag < 0)
+		return -1;
+	v->type = TV_BOOL;
+	v->i = row->flag;
+	return 0;
+}
+
+/* The outer list's getter: renders "ops" inside. */
+static int
+wrap_get(const void *ctx, size_t i, size_t field, struct tmpl_val *v)
+{
+	struct opsctx		*c = (struct opsctx *)(uintptr_t)ctx;
+	struct tmpl_rows	 rows = { "vals", 3, ops_fields, 2, ops_get,
+	    c };
+
+	(void)i;
+	(void)field;
+	c->inner.n = 0;
+	c->rc |= tmpl_render_rows(c->t, "ops", c->data, &rows, 1,
+	    sink_write, &c->inner);
+	v->type = TV_STR;
+	v->s = c->inner.p != NULL ? c->inner.p : "";
+	return 0;
+}
+
+static void
+test_ops(const char *dir)
+{
+	static const struct opsrow	 rows3[] = {
+		{ "x&", 1 }, { NULL, 0 }, { "", -1 },
+	};
+	static const char *const	 wrap_fields[] = { "w" };
+	struct opsctx			 c = { rows3, 0, NULL, NULL,
+	    { NULL, 0, 0 }, 0 };
+	struct tmpl_rows		 rows = { "vals", 3, ops_fields, 2,
+	    ops_get, &c };
+	struct tmpl_rows		 wrap = { "w", 1, wrap_fields, 1,
+	    wrap_get, &c };
+	struct sink			 b = { NULL, 0, 0 };
+	const char			*want =
+	    "[abx&amp;x&#x26;(x&amp;)mO&lt;Ftrue<x&amp;>AB]"
+	    "[abJVJV(JV)mO&lt;<JV>AB]"
+	    "[abnonemO&lt;Ftrue<>AB]";
+	char				 path[300];
+	int				 calls, i;
+
+	put_template(dir, "ops", "{{#vals}}[{{! 1 }}{{! 2 }}a{{! 3 }}b{{v}}"
+	    "{{v|attr}}{{#v}}({{.}}){{/v}}{{^v}}none{{/v}}{{#miss}}M{{/miss}}"
+	    "{{^miss}}m{{/miss}}{{outer}}{{#flag}}F{{.}}{{/flag}}{{>part}}"
+	    "{{a.b}}]{{/vals}}");
+	put_template(dir, "part", "<{{v}}>");
+	put_template(dir, "wrap", "{{#w}}{{{w}}}{{/w}}");
+	c.data = json_pack("{s:s,s:b,s:{s:s},s:s}", "outer", "O<", "flag", 1,
+	    "a", "b", "AB", "v", "JV");
+	if (tmpl_new(dir, &c.t) != PANEL_OK || c.data == NULL)
+		tap_bail("tmpl_new");
+	for (i = 0; i < 2; i++) {
+		c.calls = 0;
+		b.n = 0;
+		ok(tmpl_render_rows(c.t, "ops", c.data, &rows, 1, sink_write,
+		    &b) == PANEL_OK, "every kind of node in a list (%d)", i + 1);
+		is_str(b.p, want, "fields present, absent, empty; names from "
+		    "outside; sections, inverted sections, partials, dotted "
+		    "names, comments between texts");
+	}
+	calls = c.calls;
+	c.calls = 0;
+	b.n = 0;
+	ok(tmpl_render_rows(c.t, "wrap", NULL, &wrap, 1, sink_write, &b) ==
+	    PANEL_OK && c.rc == 0, "the same inside a render");
+	is_str(b.p, want, "the same output inside a render");
+	ok(c.calls == calls, "the same getter calls: %d, %d", calls, c.calls);
+	free(b.p);
+	free(c.inner.p);
+	json_decref(c.data);
+	tmpl_free(c.t);
+	snprintf(path, sizeof(path), "%s/ops.html", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/part.html", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/wrap.html", dir);
+	unlink(path);
+}
+
 /* The checks above with each of the two ways to escape, in a directory
  * of templates of their own. */
 static void
@@ -1153,6 +1274,7 @@ test_escapes_deep(void)
 	tmpl_plain_escapes(0);
 	test_text(dir);
 	test_nested(dir);
+	test_ops(dir);
 	rmdir(dir);
 }
 
