@@ -40,9 +40,14 @@ enum ntype { N_TEXT, N_VAR, N_SECTION, N_INVERTED, N_PARTIAL };
  * The children of a section over a list, as render_rows takes them: each
  * op writes text (padded as a template's is), then does one of: nothing
  * more; n, a variable, section or inverted section over field k of the
- * list's rows; n, a variable whose name is not a field; any other n.
+ * list's rows; n, a variable whose name is not a field; any other n.  A
+ * variable that is not a field, when no list is outside this one, is the
+ * same in every row: what the first wrote is kept in cache, for the
+ * render_rows numbered cinv.
  */
 enum opkind { OP_TEXT, OP_FIELD, OP_FSEC, OP_FINV, OP_VAR, OP_NODE };
+
+#define OPCACHE		48	/* a multiple of 16 (out_text's reads) */
 
 struct op {
 	const char	*text;
@@ -50,6 +55,9 @@ struct op {
 	struct node	*n;
 	uint16_t	 k;
 	unsigned char	 kind;
+	unsigned char	 clen;
+	uint64_t	 cinv;
+	char		 cache[OPCACHE];
 };
 
 struct node {
@@ -63,8 +71,9 @@ struct node {
 	struct node	*child;		/* sections */
 	struct node	*next;
 	/*
-	 * N_SECTION: its children as ops (nops of them), made for the list
-	 * ops_list in the render numbered ops_gen.
+	 * N_SECTION: its children as ops (nops of them, in room for one
+	 * more than it has children, in its template's block), made for
+	 * the list ops_list in the render numbered ops_gen.
 	 */
 	struct op	*ops;
 	size_t		 nops;
@@ -76,6 +85,7 @@ struct tpl {
 	char		*name;
 	char		*src;
 	struct node	*root;
+	struct op	*ops;		/* the sections' ops, one block */
 	struct tpl	*next;
 };
 
@@ -97,6 +107,7 @@ struct tmpl {
 	size_t		 scratchlen;
 	int		 busy;
 	uint64_t	 gen;		/* renders that made ops */
+	uint64_t	 inv;		/* render_rows calls with ops */
 	char		 err[256];
 };
 
@@ -108,6 +119,7 @@ struct out {
 	panel_write_fn	 wr;
 	void		*arg;
 	size_t		 n;
+	size_t		 flushes;	/* times buf was handed over */
 	int		 failed;
 	_Alignas(16) char buf[OUTBUF + OUTSLACK];
 };
@@ -189,7 +201,6 @@ node_free(struct node *n)
 	for (; n != NULL; n = next) {
 		next = n->next;
 		node_free(n->child);
-		free(n->ops);
 		free(n->name);
 		free(n);
 	}
@@ -201,6 +212,7 @@ tpl_free(struct tpl *p)
 	if (p == NULL)
 		return;
 	node_free(p->root);
+	free(p->ops);
 	free(p->name);
 	free(p->src);
 	free(p);
@@ -469,6 +481,42 @@ oom:
 	return -1;
 }
 
+/* The ops the sections in the list n and below may need: a section with
+ * k children, k + 1. */
+static size_t
+ops_count(const struct node *n)
+{
+	const struct node	*c;
+	size_t			 cnt = 0;
+
+	for (; n != NULL; n = n->next) {
+		if (n->type != N_SECTION)
+			continue;
+		for (cnt++, c = n->child; c != NULL; c = c->next)
+			cnt++;
+		cnt += ops_count(n->child);
+	}
+	return cnt;
+}
+
+/* Gives each section in the list n and below its part of ops; returns
+ * what is left. */
+static struct op *
+ops_place(struct node *n, struct op *ops)
+{
+	const struct node	*c;
+
+	for (; n != NULL; n = n->next) {
+		if (n->type != N_SECTION)
+			continue;
+		n->ops = ops;
+		for (ops++, c = n->child; c != NULL; c = c->next)
+			ops++;
+		ops = ops_place(n->child, ops);
+	}
+	return ops;
+}
+
 /* The parsed template name, loading and caching it on first use. */
 static enum panel_err
 tpl_get(struct tmpl *t, const char *name, struct tpl **out)
@@ -514,6 +562,15 @@ tpl_get(struct tmpl *t, const char *name, struct tpl **out)
 		tpl_free(p);
 		return PANEL_ERR_TEMPLATE;
 	}
+	/* Room for the ops of each section, made with the template rather
+	 * than during a render, among a page's memory. */
+	if ((len = ops_count(p->root)) > 0) {
+		if ((p->ops = calloc(len, sizeof(*p->ops))) == NULL) {
+			tpl_free(p);
+			return PANEL_ERR_NOMEM;
+		}
+		ops_place(p->root, p->ops);
+	}
 	p->next = t->cache;
 	t->cache = p;
 	*out = p;
@@ -533,6 +590,7 @@ out_flush(struct out *o)
 	if (o->n > 0 && o->wr(o->arg, o->buf, o->n) == -1)
 		o->failed = 1;
 	o->n = 0;
+	o->flushes++;
 	return o->failed ? -1 : 0;
 }
 
@@ -872,6 +930,7 @@ escape(int (*fn)(struct out *, const char *, size_t), const char *s,
 	o.wr = wr;
 	o.arg = arg;
 	o.n = 0;
+	o.flushes = 0;
 	o.failed = 0;
 	if (fn(&o, s, strlen(s)) == -1)
 		return -1;
@@ -1276,26 +1335,20 @@ static const char	 notext[16];
 
 /*
  * Makes n's ops for the list of f (the frame n pushed) unless this render
- * made them already: 0, or -1 when there is no memory for them (the
- * caller then renders the children as they are).
+ * made them already: 0, or -1 when n has no room for them (the caller
+ * then renders the children as they are).
  */
 static int
 ops_make(struct render *r, struct node *n, const struct frame *f)
 {
 	struct node	*c;
 	struct op	*op;
-	size_t		 cnt;
 	unsigned	 k;
 
 	if (n->ops_gen == r->gen && n->ops_list == f->rows)
 		return 0;
-	if (n->ops == NULL) {
-		for (cnt = 1, c = n->child; c != NULL; c = c->next)
-			cnt++;
-		if ((n->ops = calloc(cnt, sizeof(*n->ops))) == NULL)
-			return -1;
-	}
-	op = n->ops;
+	if ((op = n->ops) == NULL)
+		return -1;
 	op->text = notext;
 	op->len = 0;
 	for (c = n->child; c != NULL; c = c->next) {
@@ -1338,6 +1391,36 @@ ops_make(struct render *r, struct node *n, const struct frame *f)
 static enum panel_err render_found(struct render *, struct node *);
 
 /*
+ * An OP_VAR op of the render_rows numbered inv: its value from outside
+ * the row; fixed when no list is outside, so that what it writes, kept,
+ * is written again for the other rows.  (A flush while it writes leaves
+ * nothing to keep; one of more than OPCACHE bytes is not kept.)
+ */
+static __attribute__((noinline)) enum panel_err
+render_var(struct render *r, struct op *op, uint64_t inv, int fixed)
+{
+	struct out	*o = r->o;
+	size_t		 n0 = o->n, f0 = o->flushes;
+
+	if (op->cinv == inv)
+		return out_text(o, op->cache, op->clen) == -1 ?
+		    PANEL_ERR_WRITE : PANEL_OK;
+	r->v.j = NULL;
+	r->v.rows = NULL;
+	r->v.tv = NULL;
+	if (lookup_from(r, op->n, r->depth - 1) == 0 &&
+	    emit_value(r, op->n) == -1)
+		return PANEL_ERR_WRITE;
+	if (fixed && r->v.tv == NULL && o->flushes == f0 &&
+	    o->n - n0 <= OPCACHE) {
+		memcpy(op->cache, o->buf + n0, o->n - n0);
+		op->clen = (unsigned char)(o->n - n0);
+		op->cinv = inv;
+	}
+	return PANEL_OK;
+}
+
+/*
  * The children of n, a section over the list of f (the frame n pushed),
  * once per row: through n's ops, which ask the getter for a field of the
  * row straight away.  What they do is what render_nodes does.
@@ -1346,10 +1429,12 @@ static enum panel_err
 render_rows(struct render *r, struct node *n, struct frame *f)
 {
 	const struct tmpl_rows	*l = f->rows;
-	const struct op		*op, *end;
+	struct op		*op, *end;
 	struct tmpl_val		*tv = r->tv;
 	enum panel_err		 err;
+	uint64_t		 inv;
 	size_t			 i;
+	int			 fixed = 1;
 
 	if (r->gen == 0 || ops_make(r, n, f) == -1) {
 		for (i = 0; i < l->n; i++) {
@@ -1360,33 +1445,44 @@ render_rows(struct render *r, struct node *n, struct frame *f)
 		}
 		return PANEL_OK;
 	}
+	/* Without a list outside, a name that is not a field is the same
+	 * in every row. */
+	for (i = 0; i + 1 < r->depth; i++)
+		if (r->stack[i].rows != NULL)
+			fixed = 0;
+	inv = ++r->t->inv;
 	end = n->ops + n->nops;
 	for (i = 0; i < l->n; i++) {
 		f->row = i;
 		for (op = n->ops; op < end; op++) {
 			if (out_text(r->o, op->text, op->len) == -1)
 				return PANEL_ERR_WRITE;
-			if (op->kind == OP_TEXT)
+			switch (op->kind) {
+			case OP_TEXT:
 				continue;
-			r->v.j = NULL;
-			r->v.rows = NULL;
-			r->v.tv = NULL;
-			if (op->kind == OP_NODE) {
+			case OP_NODE:
 				if ((err = render_nodes(r, op->n,
 				    op->n->next)) != PANEL_OK)
 					return err;
 				continue;
+			case OP_VAR:
+				if ((err = render_var(r, op, inv, fixed)) !=
+				    PANEL_OK)
+					return err;
+				continue;
+			default:
+				break;
 			}
 			/* lookup: the row's field, else from outside. */
-			if (op->kind != OP_VAR) {
-				tv->type = TV_NONE;
-				tv->s = NULL;
-				tv->i = 0;
-				tv->v = NULL;
-				tv->nv = 0;
-			}
-			if (op->kind != OP_VAR &&
-			    l->get(l->ctx, i, op->k, tv) == 0)
+			tv->type = TV_NONE;
+			tv->s = NULL;
+			tv->i = 0;
+			tv->v = NULL;
+			tv->nv = 0;
+			r->v.j = NULL;
+			r->v.rows = NULL;
+			r->v.tv = NULL;
+			if (l->get(l->ctx, i, op->k, tv) == 0)
 				r->v.tv = tv;
 			else if (lookup_from(r, op->n, r->depth - 1) == -1) {
 				if (op->kind == OP_FINV &&
@@ -1585,6 +1681,7 @@ tmpl_render_rows(struct tmpl *t, const char *name, const json_t *data,
 	r->o->wr = wr;
 	r->o->arg = arg;
 	r->o->n = 0;
+	r->o->flushes = 0;
 	r->o->failed = 0;
 	r->t = t;
 	r->lists = rows;

@@ -1228,7 +1228,8 @@ test_ops(const char *dir)
 		c.calls = 0;
 		b.n = 0;
 		ok(tmpl_render_rows(c.t, "ops", c.data, &rows, 1, sink_write,
-		    &b) == PANEL_OK, "every kind of node in a list (%d)", i + 1);
+		    &b) == PANEL_OK, "every kind of node in a list (%d)",
+		    i + 1);
 		is_str(b.p, want, "fields present, absent, empty; names from "
 		    "outside; sections, inverted sections, partials, dotted "
 		    "names, comments between texts");
@@ -1249,6 +1250,120 @@ test_ops(const char *dir)
 	snprintf(path, sizeof(path), "%s/part.html", dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/wrap.html", dir);
+	unlink(path);
+}
+
+/* A list whose rows have no fields at all, counting the getter's calls. */
+static int	 none_calls;
+
+static int
+none_get(const void *ctx, size_t i, size_t field, struct tmpl_val *v)
+{
+	(void)ctx;
+	(void)i;
+	(void)field;
+	(void)v;
+	none_calls++;
+	return -1;
+}
+
+/*
+ * Names from outside a list, the same in every row, in lists long enough
+ * to cross the end of the output buffer many times: short values and
+ * values longer than what a render keeps of one, absent names, and the
+ * same list inside each element of an array (where the name differs from
+ * element to element).
+ */
+static void
+test_outside(const char *dir)
+{
+	static const char *const	 vals[] = { "r&1", "", "<r3>" };
+	struct strs			 l = { NULL, 0 };
+	struct tmpl			*t = NULL;
+	static const char *const	 t_field[] = { "t" };
+	struct tmpl_rows		 rows, lists[2];
+	struct sink			 b = { NULL, 0, 0 };
+	struct sink			 want = { NULL, 0, 0 };
+	json_t				*d;
+	char				 shortv[41], longv[61], path[300];
+	size_t				 i;
+	enum panel_err			 rc;
+	char				 padv[4200];
+	int				 bad;
+
+	memset(shortv, '"', 40);
+	shortv[40] = '\0';
+	memset(longv, '<', 60);
+	longv[60] = '\0';
+	put_template(dir, "outside", "{{#vals}}{{s}}{{v}}{{l|attr}}{{none}}"
+	    "{{s|url}}.{{/vals}}");
+	put_template(dir, "elems", "{{#arr}}{{#vals}}{{name}}{{v}}|{{/vals}}"
+	    "{{/arr}}");
+	put_template(dir, "inner", "{{#outer}}{{#vals}}{{t}}{{/vals}}"
+	    "{{/outer}}");
+	put_template(dir, "padded", "{{pad}}{{#vals}}{{t}}|{{/vals}}");
+	d = json_pack("{s:s,s:s,s:s,s:[{s:s},{s:s}]}", "s", shortv, "l",
+	    longv, "t", "T&", "arr", "name", "n1", "name", "n2<");
+	l.n = 300;
+	if ((l.v = calloc(l.n, sizeof(*l.v))) == NULL || d == NULL ||
+	    tmpl_new(dir, &t) != PANEL_OK)
+		tap_bail("test_outside");
+	for (i = 0; i < l.n; i++) {
+		l.v[i] = (char *)(uintptr_t)vals[i % 3];
+		ref_escape(C_HTML, shortv, &want);
+		ref_escape(C_HTML, vals[i % 3], &want);
+		ref_escape(C_ATTR, longv, &want);
+		ref_escape(C_URL, shortv, &want);
+		add(&want, ".", 1);
+	}
+	rows = (struct tmpl_rows){ "vals", l.n, v_field, 1, strs_get, &l };
+	rc = tmpl_render_rows(t, "outside", d, &rows, 1, sink_write, &b);
+	ok(rc == PANEL_OK && same_bytes(&b, &want), "names from outside a "
+	    "list of 300 rows, through the buffer's end: %zu bytes, want %zu",
+	    b.n, want.n);
+	b.n = 0;
+	rows.n = 3;
+	ok(tmpl_render_rows(t, "elems", d, &rows, 1, sink_write, &b) ==
+	    PANEL_OK && b.p != NULL && strcmp(b.p, "n1r&amp;1|n1|n1&lt;r3&gt;|"
+	    "n2&lt;r&amp;1|n2&lt;|n2&lt;&lt;r3&gt;|") == 0, "a list in each "
+	    "element of an array: the name from each element");
+	/* The first row's value crossing the end of the buffer. */
+	bad = 0;
+	for (i = 4096 - 24; i <= 4096 + 4; i++) {
+		memset(padv, 'p', i);
+		padv[i] = '\0';
+		json_object_set_new(d, "pad", json_string(padv));
+		b.n = 0;
+		rc = tmpl_render_rows(t, "padded", d, &rows, 1, sink_write, &b);
+		if (rc != PANEL_OK || b.n != i + 3 * 7 || strcmp(b.p + i,
+		    "T&amp;|T&amp;|T&amp;|") != 0)
+			bad++;
+	}
+	ok(bad == 0, "a name from outside, first written across the end of "
+	    "the buffer");
+	/* Inside a list whose getter says "no such field" for t: asked
+	 * again for each row of the inner list, as ever. */
+	b.n = 0;
+	lists[0] = rows;
+	lists[1] = (struct tmpl_rows){ "outer", 2, t_field, 1, none_get,
+	    NULL };
+	none_calls = 0;
+	rc = tmpl_render_rows(t, "inner", d, lists, 2, sink_write, &b);
+	ok(rc == PANEL_OK && b.n == 2 * 3 * 6 && none_calls == 2 * 3,
+	    "a list inside a list: %zu bytes, the outer getter asked %d times",
+	    b.n, none_calls);
+	free(b.p);
+	free(want.p);
+	free(l.v);
+	json_decref(d);
+	tmpl_free(t);
+	snprintf(path, sizeof(path), "%s/outside.html", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/elems.html", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/inner.html", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/padded.html", dir);
 	unlink(path);
 }
 
@@ -1275,6 +1390,7 @@ test_escapes_deep(void)
 	test_text(dir);
 	test_nested(dir);
 	test_ops(dir);
+	test_outside(dir);
 	rmdir(dir);
 }
 
