@@ -228,68 +228,70 @@ panel_str_eq_ct(const char *a, const char *b)
 	return CRYPTO_memcmp(a, b, la) == 0;
 }
 
-/*
- * Days since 1970-01-01 to a proleptic Gregorian date (the "civil from
- * days" algorithm of H. Hinnant): no locale, no lock, no table, exact
- * for every year 0..9999.
- */
-static void
-civil(int64_t days, int64_t *y, unsigned *m, unsigned *d)
-{
-	int64_t		 era, z = days + 719468;
-	unsigned	 doe, yoe, doy, mp;
-
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = (unsigned)(z - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
+/* "00" to "99": the two digits of each number below 100. */
+static const char digit_pairs[] =
+    "0001020304050607080910111213141516171819"
+    "2021222324252627282930313233343536373839"
+    "4041424344454647484950515253545556575859"
+    "6061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
 
 static void
 put2(char *p, unsigned v)
 {
-	p[0] = (char)('0' + v / 10 % 10);
-	p[1] = (char)('0' + v % 10);
+	memcpy(p, digit_pairs + 2 * v, 2);
 }
+
+/* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z. */
+#define TIME_FIRST	(-62167219200LL)
+#define TIME_LAST	253402300799LL
+/* Seconds from -0400-03-01 (an era of 146,097 days before 0000-03-01)
+ * to the epoch: every time from TIME_FIRST on counts up from 0. */
+#define TIME_SHIFT	(62162035200LL + 146097LL * 86400)
 
 /*
  * Formats t (UTC) as "YYYY-MM-DDTHH:MM:SSZ" (iso) or "YYYY-MM-DD HH:MM"
  * into buf (21 bytes); a time outside years 0..9999 gives the epoch.
+ * The date is the "civil from days" algorithm of H. Hinnant (years that
+ * start on March 1st, so the leap day ends a year), in unsigned
+ * arithmetic from an origin before every time it takes: no locale, no
+ * lock, no table but the digits.
  */
 static char *
 time_fmt(int64_t t, int iso, char buf[21])
 {
-	int64_t		 days, secs, y;
-	unsigned	 m, d;
+	uint64_t	 z;
+	unsigned	 era, doe, yoe, doy, mp, m, d, y, secs;
 
-	days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-	secs = t - days * 86400;
-	civil(days, &y, &m, &d);
-	if (y < 0 || y > 9999) {
-		y = 1970;
-		m = d = 1;
-		secs = 0;
-	}
-	put2(buf, (unsigned)(y / 100));
-	put2(buf + 2, (unsigned)(y % 100));
+	if (t < TIME_FIRST || t > TIME_LAST)
+		t = 0;
+	z = (uint64_t)(t + TIME_SHIFT);
+	secs = (unsigned)(z % 86400);
+	z /= 86400;
+	era = (unsigned)(z / 146097);
+	doe = (unsigned)(z - (uint64_t)era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y = yoe + era * 400 + (m <= 2) - 400;
+	put2(buf, y / 100);
+	put2(buf + 2, y % 100);
 	buf[4] = '-';
 	put2(buf + 5, m);
 	buf[7] = '-';
 	put2(buf + 8, d);
 	buf[10] = iso ? 'T' : ' ';
-	put2(buf + 11, (unsigned)(secs / 3600));
+	put2(buf + 11, secs / 3600);
 	buf[13] = ':';
-	put2(buf + 14, (unsigned)(secs / 60 % 60));
+	put2(buf + 14, secs / 60 % 60);
 	if (!iso) {
 		buf[16] = '\0';
 		return buf;
 	}
 	buf[16] = ':';
-	put2(buf + 17, (unsigned)(secs % 60));
+	put2(buf + 17, secs % 60);
 	buf[19] = 'Z';
 	buf[20] = '\0';
 	return buf;
