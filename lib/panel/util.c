@@ -105,6 +105,8 @@ name_of(const char *const *tab, size_t n, int v)
 	return v >= 0 && (size_t)v < n ? tab[v] : "invalid";
 }
 
+/* 0 with *out the index of s among tab's n names, or -1.  The first
+ * characters are compared before the strings: lists parse one a row. */
 static int
 parse_name(const char *const *tab, size_t n, const char *s, int *out)
 {
@@ -113,7 +115,7 @@ parse_name(const char *const *tab, size_t n, const char *s, int *out)
 	if (s == NULL)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (strcmp(tab[i], s) == 0) {
+		if (tab[i][0] == s[0] && strcmp(tab[i], s) == 0) {
 			*out = (int)i;
 			return 0;
 		}

@@ -1450,6 +1450,48 @@ test_fail_days(struct store *st, int64_t alice, int64_t bob, int64_t aacc)
 	sqlite3_close(db);
 }
 
+/* Each name table parses its own names back, and nothing else. */
+static void
+test_names(void)
+{
+	static const char *const miss[] = { "", "p", "pend", "pendin",
+	    "pendingx", "Pending", " valid", "valid ", "v", "invalidd",
+	    "admi", "users", "x" };
+	enum store_ord_status	 os;
+	enum store_acc_status	 as;
+	enum store_cert_status	 cs;
+	enum store_bill_state	 bs;
+	enum panel_role		 ro;
+	size_t			 i, bad = 0;
+	int			 k;
+
+	for (k = 0; k < STORE_ORD__MAX; k++)
+		bad += store_ord_status_parse(store_ord_status_name(k),
+		    &os) != 0 || (int)os != k;
+	for (k = 0; k < STORE_ACC__MAX; k++)
+		bad += store_acc_status_parse(store_acc_status_name(k),
+		    &as) != 0 || (int)as != k;
+	for (k = 0; k < STORE_CERT__MAX; k++)
+		bad += store_cert_status_parse(store_cert_status_name(k),
+		    &cs) != 0 || (int)cs != k;
+	for (k = 0; k < STORE_BILL__MAX; k++)
+		bad += store_bill_state_parse(store_bill_state_name(k),
+		    &bs) != 0 || (int)bs != k;
+	for (k = 0; k < PANEL_ROLE__MAX; k++)
+		bad += panel_role_parse(panel_role_name(k), &ro) != 0 ||
+		    (int)ro != k;
+	ok(bad == 0, "every status, state and role name parses back");
+	bad = store_ord_status_parse(NULL, &os) != -1;
+	for (i = 0; i < sizeof(miss) / sizeof(miss[0]); i++)
+		bad += store_ord_status_parse(miss[i], &os) != -1 ||
+		    store_acc_status_parse(miss[i], &as) != -1 ||
+		    store_cert_status_parse(miss[i], &cs) != -1 ||
+		    store_bill_state_parse(miss[i], &bs) != -1 ||
+		    panel_role_parse(miss[i], &ro) != -1;
+	ok(bad == 0, "NULL and %zu near misses (prefixes, longer, case, "
+	    "spaces, empty) are refused", i);
+}
+
 /* The string pool of list rows (store.c) and the vectors cut from it. */
 static void
 test_pool(void)
@@ -1572,6 +1614,7 @@ main(void)
 		tap_bail("mkdtemp");
 	snprintf(dbpath, sizeof(dbpath), "%s/acme.db", dir);
 	test_migrations();
+	test_names();
 	test_pool();
 	if (store_open(dbpath, &st) != PANEL_OK)
 		tap_bail("store_open");
