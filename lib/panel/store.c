@@ -422,28 +422,44 @@ strv_json(const char *const *v, size_t n, char **out)
 }
 
 /*
+ * The characters a name may hold on the fast path of strv_pooled:
+ * printable ASCII but the quote and the backslash.
+ */
+static const unsigned char strv_plain[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 10 */
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 20 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 30 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 40 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,	/* 50 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,	/* 70 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 80 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 90 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* a0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* b0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* c0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* d0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* e0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* f0 */
+};
+
+/*
  * The common case of json_strvp: a compact array of printable-ASCII
  * strings without escapes, as strv_json writes names.  The text is
  * copied into the pool once and the names are cut in place (each
- * closing quote becomes its NUL), one copy a row instead of one a name.
- * 1 when parsed into *v and *n, 0 when text is anything else (jansson
- * then decides), -1 when out of memory.
+ * closing quote becomes its NUL), one copy a row instead of one a name;
+ * one pass reads it, the names' pointers kept on the stack until they
+ * outnumber it.  1 when parsed into *v and *n, 0 when text is anything
+ * else (jansson then decides), -1 when out of memory.
  */
 static int
 strv_pooled(const char *text, struct strpool **pp, char ***v, size_t *n)
 {
-	size_t		 len = strlen(text), k = 0, cap = 0;
-	const char	*t;
-	char		*p, *q, **r = NULL;
-	unsigned char	 c;
+	char		*loc[16], **r = loc, **nr, *p, *q;
+	size_t		 k = 0, cap = sizeof(loc) / sizeof(loc[0]);
 
-	/* Without escapes every '"' opens or closes a string. */
-	for (t = text; (t = memchr(t, '"', len - (size_t)(t - text))) != NULL;
-	    t++)
-		cap++;
-	cap /= 2;
-	if ((p = pool_strndup(pp, text, len)) == NULL ||
-	    (cap > 0 && (r = pool_alloc(pp, cap * sizeof(*r))) == NULL))
+	if ((p = pool_strndup(pp, text, strlen(text))) == NULL)
 		return -1;
 	while (*p == ' ')
 		p++;
@@ -454,15 +470,23 @@ strv_pooled(const char *text, struct strpool **pp, char ***v, size_t *n)
 	if (*p == ']')
 		goto end;
 	for (;;) {
-		if (k == cap || *p++ != '"')
+		if (*p++ != '"')
 			return 0;
-		/* Printable ASCII but the quote and the backslash. */
-		for (q = p; (c = (unsigned char)*q) >= 0x20 && c <= 0x7e &&
-		    c != '"' && c != '\\'; q++)
+		for (q = p; strv_plain[(unsigned char)*q]; q++)
 			continue;
 		if (*q != '"')
 			return 0;
 		*q = '\0';
+		if (k == cap) {
+			/* Beyond the stack: the pool, twice as large. */
+			if (cap > SIZE_MAX / 2 / sizeof(*r) ||
+			    (nr = pool_alloc(pp, 2 * cap * sizeof(*r))) ==
+			    NULL)
+				return -1;
+			memcpy(nr, r, k * sizeof(*r));
+			r = nr;
+			cap *= 2;
+		}
 		r[k++] = p;
 		for (p = q + 1; *p == ' '; p++)
 			continue;
@@ -478,7 +502,12 @@ end:
 		continue;
 	if (*p != '\0')
 		return 0;
-	*v = r;
+	if (k > 0 && r == loc) {
+		if ((r = pool_alloc(pp, k * sizeof(*r))) == NULL)
+			return -1;
+		memcpy(r, loc, k * sizeof(*r));
+	}
+	*v = k > 0 ? r : NULL;
 	*n = k;
 	return 1;
 }

@@ -1492,6 +1492,87 @@ test_names(void)
 	    "spaces, empty) are refused", i);
 }
 
+/* A random JSON-ish array of names into buf (the pieces strv_json
+ * writes, and now and then what only jansson reads, or nothing reads). */
+static void
+rand_names(uint64_t *x, char *buf, size_t len)
+{
+	static const char *const bits[] = { "a", "b", "z", ".", "-", "*",
+	    "0", "9", " ", "_", "~", "!", "xn--", "example.com", "\\\"",
+	    "\\\\", "\\u00e9", "\\u0041", "\xc3\xa9", "\t", "/", "\\/",
+	    "\x7f", "\\n", "[", "]", ",", "\"" };
+	static const char *const gaps[] = { "", "", "", " ", "  ", "\n",
+	    "\t", "\r" };
+	size_t		 k = 0, i, j, names, parts;
+
+#define R()	(*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17, *x)
+#define PUT(t)	(k += (size_t)snprintf(buf + k, len - k, "%s", (t)), \
+	k = k >= len ? len - 1 : k)
+	PUT(gaps[R() % 8]);
+	PUT(R() % 50 == 0 ? "{" : "[");
+	names = R() % 4 == 0 ? R() % 40 : R() % 3;
+	for (i = 0; i < names; i++) {
+		if (i > 0)
+			PUT(R() % 60 == 0 ? " " : ",");
+		PUT(gaps[R() % 8]);
+		PUT(R() % 80 == 0 ? "1" : "\"");
+		parts = R() % 6;
+		for (j = 0; j < parts; j++)
+			PUT(R() % 4 != 0 ? bits[R() % 13] :
+			    bits[R() % (sizeof(bits) / sizeof(bits[0]))]);
+		PUT("\"");
+		PUT(gaps[R() % 8]);
+	}
+	if (R() % 40 != 0)
+		PUT("]");
+	PUT(gaps[R() % 8]);
+	if (R() % 40 == 0)
+		PUT("x");
+#undef PUT
+#undef R
+}
+
+/* json_strvp gives jansson's answer to 20,000 random arrays: the same
+ * refusals, the same names. */
+static void
+test_strv_random(void)
+{
+	struct strpool	*pp = NULL;
+	json_t		*j, *e;
+	char		 buf[2048], **pv;
+	uint64_t	 x = 0x9e3779b97f4a7c15ULL;
+	size_t		 i, m, pn, bad = 0, good = 0, many = 0;
+	int		 want, got;
+
+	for (m = 0; m < 20000; m++) {
+		rand_names(&x, buf, sizeof(buf));
+		j = json_loads(buf, JSON_REJECT_DUPLICATES, NULL);
+		want = j != NULL && json_is_array(j) ? 0 : -1;
+		json_array_foreach(j, i, e)
+			if (!json_is_string(e))
+				want = -1;
+		got = json_strvp(buf, &pp, &pv, &pn);
+		if (got != want || (got == 0 && pn != json_array_size(j)))
+			bad++;
+		for (i = 0; got == 0 && want == 0 && i < pn &&
+		    i < json_array_size(j); i++)
+			bad += strcmp(pv[i], json_string_value(
+			    json_array_get(j, i))) != 0;
+		if (bad > 0 && bad < 4 && got != want)
+			tap_diag("%s: %d, jansson %d", buf, got, want);
+		good += got == 0;
+		many += got == 0 && pn > 16;
+		json_decref(j);
+		if (m % 1000 == 999) {
+			pool_free(pp);
+			pp = NULL;
+		}
+	}
+	pool_free(pp);
+	ok(bad == 0, "20,000 random arrays (%zu of strings, %zu with more "
+	    "than 16): pooled vectors equal jansson's", good, many);
+}
+
 /* The string pool of list rows (store.c) and the vectors cut from it. */
 static void
 test_pool(void)
@@ -1616,6 +1697,7 @@ main(void)
 	test_migrations();
 	test_names();
 	test_pool();
+	test_strv_random();
 	if (store_open(dbpath, &st) != PANEL_OK)
 		tap_bail("store_open");
 	test_users(st, &alice, &bob, &root);
