@@ -51,6 +51,7 @@ EMBED_SQL(panel_sql_0010, "sql/0010_expiry_days.sql");
 EMBED_SQL(panel_sql_0011, "sql/0011_cert_counts.sql");
 EMBED_SQL(panel_sql_0012, "sql/0012_fail_days.sql");
 EMBED_SQL(panel_sql_0013, "sql/0013_expiry_blocks.sql");
+EMBED_SQL(panel_sql_0014, "sql/0014_orders_owner_brief.sql");
 
 extern const char panel_sql_0001[];
 extern const char panel_sql_0002[];
@@ -65,6 +66,7 @@ extern const char panel_sql_0010[];
 extern const char panel_sql_0011[];
 extern const char panel_sql_0012[];
 extern const char panel_sql_0013[];
+extern const char panel_sql_0014[];
 
 static const char *const migrations[] = {
 	panel_sql_0001,
@@ -80,6 +82,7 @@ static const char *const migrations[] = {
 	panel_sql_0011,
 	panel_sql_0012,
 	panel_sql_0013,
+	panel_sql_0014,
 };
 
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -252,7 +252,11 @@ static const char *const sql[] = {
 	    "WHERE o.owner = ?1 AND o.id < ?3 ORDER BY o.id DESC LIMIT ?4",
 	[ST_ORD_BRIEF_STATUS] = "SELECT " ORD_BCOLS " FROM orders o "
 	    "WHERE o.status = ?2 AND o.id < ?3 ORDER BY o.id DESC LIMIT ?4",
+	/* The owner's orders of one status exactly, not a walk through
+	 * all the owner's orders in orders_owner_brief (0014), which
+	 * holds the brief columns too: a rare status is a few rows. */
 	[ST_ORD_BRIEF_OWNER_STATUS] = "SELECT " ORD_BCOLS " FROM orders o "
+	    "INDEXED BY orders_owner_status "
 	    "WHERE o.owner = ?1 AND o.status = ?2 AND o.id < ?3 "
 	    "ORDER BY o.id DESC LIMIT ?4",
 	/* Counts: the same ?1 owner, ?2 status where used; kept by the

@@ -95,8 +95,8 @@ test_migrations(void)
 	size_t		 i;
 
 	ok(store_open(dbpath, &st) == PANEL_OK, "open creates the database");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 13 &&
-	    store_schema_latest() == 13, "user_version is 13 after "
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 14 &&
+	    store_schema_latest() == 14, "user_version is 14 after "
 	    "migrations");
 	ok(stat(dbpath, &sb) == 0 && (sb.st_mode & 077) == 0,
 	    "database file is 0600");
@@ -125,14 +125,14 @@ test_migrations(void)
 	store_close(st);
 	st = NULL;
 	ok(store_open(dbpath, &st) == PANEL_OK, "reopen");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 13,
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 14,
 	    "reopening is idempotent");
 	ok(store_durable(st, 1) == PANEL_OK && store_durable(st, 0) ==
 	    PANEL_OK, "synchronous FULL and back");
 	store_close(st);
 
 	db = raw_open(dbpath);
-	is_int(raw_int(db, "PRAGMA user_version"), 13, "raw user_version");
+	is_int(raw_int(db, "PRAGMA user_version"), 14, "raw user_version");
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM "
 		    "sqlite_schema WHERE type = 'table' AND name = '%s'",
@@ -956,6 +956,25 @@ plan_uses(sqlite3 *db, enum stmt id, const char *index)
 	return found;
 }
 
+/* The owner's brief order list reads orders_owner_brief alone (0014);
+ * with a status it keeps the exact range of orders_owner_status. */
+static void
+test_order_plans(sqlite3 *db)
+{
+	ok(plan_uses(db, ST_ORD_BRIEF_OWNER,
+	    "COVERING INDEX orders_owner_brief (owner=? AND id<?)") &&
+	    plan_uses(db, ST_ORD_LIST_OWNER,
+	    "INDEX orders_owner_brief (owner=? AND id<?)"),
+	    "an owner's orders: orders_owner_brief, the brief ones alone");
+	ok(plan_uses(db, ST_ORD_BRIEF_OWNER_STATUS,
+	    "orders_owner_status (owner=? AND status=? AND id<?)") &&
+	    plan_uses(db, ST_ORD_LIST_OWNER_STATUS,
+	    "orders_owner_status (owner=? AND status=? AND id<?)"),
+	    "an owner's orders of one status: orders_owner_status");
+	ok(plan_uses(db, ST_ORD_BRIEF_ALL, "INTEGER PRIMARY KEY (rowid<?)"),
+	    "everyone's orders: the table by id");
+}
+
 static void
 test_guard_certs(struct store *st, int64_t alice, int64_t bob)
 {
@@ -1141,6 +1160,7 @@ test_guard(void)
 	    "certificate counts search certificates_names");
 	ok(plan_uses(db, ST_GUARD_AUTHZ_FAILS, "authorizations_failed"),
 	    "failure counts search authorizations_failed");
+	test_order_plans(db);
 	sqlite3_close(db);
 	unlink_db(path);
 	test_guard_migration();
