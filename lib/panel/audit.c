@@ -228,18 +228,23 @@ out:
 
 /* AUDIT_COLS: id, at, actor, ip, action, object, result, detail,
  * prev_hash, hash.  NULL columns read as "".  Strings from the pool pp
- * when not NULL. */
+ * when not NULL, all of a row's in one block. */
 static int
 entry_row(sqlite3_stmt *s, struct audit_entry *e, struct strpool **pp)
 {
+	static const int cols[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 	char	**f[] = { &e->at, &e->actor, &e->ip, &e->action, &e->object,
 	    NULL, &e->detail, &e->prev_hash, &e->hash };
 	size_t	 i;
 
+	_Static_assert(sizeof(cols) / sizeof(cols[0]) ==
+	    sizeof(f) / sizeof(f[0]), "a column for each field");
 	e->id = col_int(s, 0);
 	if (audit_result_parse((const char *)sqlite3_column_text(s, 6),
 	    &e->result) == -1)
 		e->result = AUDIT__MAX;	/* never hashes like a real one */
+	if (pp != NULL)
+		return col_strsp(s, cols, f, sizeof(f) / sizeof(f[0]), pp, 1);
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		if (f[i] == NULL)
 			continue;

@@ -157,6 +157,16 @@ void		 pool_free(struct strpool *p);
 int		 col_str(sqlite3_stmt *s, int col, char **out);
 int		 col_strp(sqlite3_stmt *s, int col, struct strpool **pp,
 		    char **out);
+/*
+ * n text columns (cols[i], at most COL_STRS_MAX) copied at once into one
+ * block of the pool pp: *out[i] (out[i] NULL: not read) is column
+ * cols[i]'s text; a NULL column gives NULL, or "" when null_empty.  One
+ * allocation a row instead of one a column.  0 or -1 (out of memory).
+ */
+#define COL_STRS_MAX	16
+int		 col_strsp(sqlite3_stmt *s, const int *cols,
+		    char **const *out, size_t n, struct strpool **pp,
+		    int null_empty);
 int		 col_blob(sqlite3_stmt *s, int col, unsigned char **out,
 		    size_t *len);
 int64_t		 col_int(sqlite3_stmt *s, int col);

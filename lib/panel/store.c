@@ -361,6 +361,48 @@ col_strp(sqlite3_stmt *s, int col, struct strpool **pp, char **out)
 }
 
 int
+col_strsp(sqlite3_stmt *s, const int *cols, char **const *out, size_t n,
+    struct strpool **pp, int null_empty)
+{
+	const unsigned char	*t[COL_STRS_MAX];
+	size_t			 len[COL_STRS_MAX], i, total = 0;
+	char			*p = NULL;
+
+	if (n > COL_STRS_MAX)
+		return -1;
+	for (i = 0; i < n; i++) {
+		len[i] = 0;
+		if (out[i] == NULL)
+			continue;
+		/* NULL text is a NULL column, or no memory to convert
+		 * it.  The texts stay until the next step. */
+		if ((t[i] = sqlite3_column_text(s, cols[i])) == NULL &&
+		    sqlite3_column_type(s, cols[i]) != SQLITE_NULL)
+			return -1;
+		if (t[i] != NULL)
+			len[i] = (size_t)sqlite3_column_bytes(s, cols[i]);
+		if (t[i] != NULL || null_empty)
+			total += len[i] + 1;
+	}
+	if (total > 0 && (p = pool_alloc(pp, total)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (out[i] == NULL)
+			continue;
+		if (t[i] == NULL && !null_empty) {
+			*out[i] = NULL;
+			continue;
+		}
+		if (len[i] > 0)
+			memcpy(p, t[i], len[i]);
+		p[len[i]] = '\0';
+		*out[i] = p;
+		p += len[i] + 1;
+	}
+	return 0;
+}
+
+int
 col_blob(sqlite3_stmt *s, int col, unsigned char **out, size_t *len)
 {
 	const void	*b;

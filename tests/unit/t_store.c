@@ -1552,6 +1552,38 @@ rand_names(uint64_t *x, char *buf, size_t len)
 #undef R
 }
 
+/* col_strsp: a row's text columns in one block of the pool. */
+static void
+test_col_strs(void)
+{
+	static const int cols[] = { 0, 1, 2, 3, 4, 5 };
+	struct strpool	*pp = NULL;
+	sqlite3		*db;
+	sqlite3_stmt	*s = NULL;
+	char		*a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL;
+	char	       **out[] = { &a, &b, &c, &d, NULL, &e };
+	int		 r1, r2;
+
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT 'abc', NULL, '', 12, 'skipped', "
+	    "'x' || char(0) || 'y'", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW)
+		tap_bail("col_strsp: %s", sqlite3_errmsg(db));
+	r1 = col_strsp(s, cols, out, 6, &pp, 0);
+	ok(r1 == 0 && strcmp(a, "abc") == 0 && b == NULL &&
+	    strcmp(c, "") == 0 && strcmp(d, "12") == 0 &&
+	    memcmp(e, "x\0y", 4) == 0,
+	    "text, NULL, empty, a number as text, an inner NUL");
+	r2 = col_strsp(s, cols, out, 6, &pp, 1);
+	ok(r2 == 0 && b != NULL && *b == '\0' && strcmp(a, "abc") == 0 &&
+	    b != c, "null_empty: NULL reads as its own \"\"");
+	ok(col_strsp(s, cols, out, COL_STRS_MAX + 1, &pp, 0) == -1,
+	    "more than COL_STRS_MAX columns: refused");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	pool_free(pp);
+}
+
 /* json_strvp gives jansson's answer to 20,000 random arrays: the same
  * refusals, the same names. */
 static void
@@ -1717,6 +1749,7 @@ main(void)
 	test_migrations();
 	test_names();
 	test_pool();
+	test_col_strs();
 	test_strv_random();
 	if (store_open(dbpath, &st) != PANEL_OK)
 		tap_bail("store_open");
