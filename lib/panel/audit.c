@@ -227,10 +227,12 @@ out:
 }
 
 /* AUDIT_COLS: id, at, actor, ip, action, object, result, detail,
- * prev_hash, hash.  NULL columns read as "".  Strings from the pool pp
- * when not NULL, all of a row's in one block. */
+ * prev_hash, hash (without hashes, AUDIT_PCOLS: the hashes are "", and
+ * the pool pp is not NULL).  NULL columns read as "".  Strings from the
+ * pool pp when not NULL, all of a row's in one block. */
 static int
-entry_row(sqlite3_stmt *s, struct audit_entry *e, struct strpool **pp)
+entry_row(sqlite3_stmt *s, struct audit_entry *e, struct strpool **pp,
+    int hashes)
 {
 	static const int cols[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 	char	**f[] = { &e->at, &e->actor, &e->ip, &e->action, &e->object,
@@ -243,8 +245,15 @@ entry_row(sqlite3_stmt *s, struct audit_entry *e, struct strpool **pp)
 	if (audit_result_parse((const char *)sqlite3_column_text(s, 6),
 	    &e->result) == -1)
 		e->result = AUDIT__MAX;	/* never hashes like a real one */
-	if (pp != NULL)
+	if (pp != NULL && hashes)
 		return col_strsp(s, cols, f, sizeof(f) / sizeof(f[0]), pp, 1);
+	if (pp != NULL) {
+		if (col_strsp(s, cols, f, sizeof(f) / sizeof(f[0]) - 2, pp,
+		    1) == -1 || (e->hash = pool_strndup(pp, "", 0)) == NULL)
+			return -1;
+		e->prev_hash = e->hash;
+		return 0;
+	}
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		if (f[i] == NULL)
 			continue;
@@ -305,7 +314,7 @@ audit_verify(struct store *st, int64_t *bad_id, int64_t *count)
 		batch = 0;
 		while ((r = st_step(st, s, &err)) == 1) {
 			memset(&e, 0, sizeof(e));
-			if (entry_row(s, &e, NULL) == -1) {
+			if (entry_row(s, &e, NULL, 1) == -1) {
 				entry_clear(&e);
 				sqlite3_reset(s);
 				err = PANEL_ERR_NOMEM;
@@ -351,15 +360,18 @@ audit_query(struct store *st, const struct audit_filter *f,
 	enum panel_err		 err = PANEL_OK;
 	char			*prefix = NULL;
 	const char		*exact = f->action;
+	int64_t			 before = f->before > 0 ? f->before :
+				    INT64_MAX, rows;
 	unsigned		 limit = f->limit;
 	size_t			 alen, cap = 0;
-	int			 r;
+	int			 r, plain;
 
 	*out = NULL;
 	if (limit == 0)
 		limit = QUERY_DEFAULT;
 	if (limit > QUERY_MAX)
 		limit = QUERY_MAX;
+	rows = (int64_t)limit + 1;	/* one more tells of a next page */
 	if (exact != NULL && (alen = strlen(exact)) > 0 &&
 	    exact[alen - 1] == '*') {
 		if ((prefix = strndup(exact, alen - 1)) == NULL)
@@ -370,15 +382,33 @@ audit_query(struct store *st, const struct audit_filter *f,
 		free(prefix);
 		return PANEL_ERR_NOMEM;
 	}
-	/* The statement whose index fits the filters (store_sql.c). */
-	if ((s = st_prep(st, f->actor != NULL ? ST_AUDIT_QUERY_ACTOR :
-	    f->object != NULL ? ST_AUDIT_QUERY_OBJECT : exact != NULL ?
-	    ST_AUDIT_QUERY_ACTION : ST_AUDIT_QUERY)) == NULL ||
-	    BIND(st, s, P_I(f->before > 0 ? f->before : INT64_MAX),
-	    P_T(f->actor), P_T(exact), P_T(prefix), P_T(f->object),
-	    f->has_result ? P_T(audit_result_name(f->result)) : P_NULL,
-	    P_T(f->from), P_T(f->to), P_I((int64_t)limit + 1),
-	    P_I(!f->no_hash)) == -1) {
+	/*
+	 * A page with no filter but the actor (a user's own entries) has
+	 * statements of its own, without hashes or filter terms; else the
+	 * statement whose index fits the filters (store_sql.c).
+	 */
+	plain = f->no_hash && exact == NULL && prefix == NULL &&
+	    f->object == NULL && !f->has_result && f->from == NULL &&
+	    f->to == NULL;
+	if (plain)
+		s = st_prep(st, f->actor != NULL ? ST_AUDIT_PAGE_ACTOR :
+		    ST_AUDIT_PAGE);
+	else
+		s = st_prep(st, f->actor != NULL ? ST_AUDIT_QUERY_ACTOR :
+		    f->object != NULL ? ST_AUDIT_QUERY_OBJECT :
+		    exact != NULL ? ST_AUDIT_QUERY_ACTION : ST_AUDIT_QUERY);
+	if (s == NULL)
+		r = -1;
+	else if (plain && f->actor != NULL)
+		r = BIND(st, s, P_I(before), P_I(rows), P_T(f->actor));
+	else if (plain)
+		r = BIND(st, s, P_I(before), P_I(rows));
+	else
+		r = BIND(st, s, P_I(before), P_T(f->actor), P_T(exact),
+		    P_T(prefix), P_T(f->object), f->has_result ?
+		    P_T(audit_result_name(f->result)) : P_NULL, P_T(f->from),
+		    P_T(f->to), P_I(rows), P_I(!f->no_hash));
+	if (r == -1) {
 		err = PANEL_ERR_DB;
 		goto fail;
 	}
@@ -400,7 +430,8 @@ audit_query(struct store *st, const struct audit_filter *f,
 			l->v = nv;
 		}
 		memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
-		if (entry_row(s, &l->v[l->n++], &l->pool) == -1) {
+		if (entry_row(s, &l->v[l->n++], &l->pool, !f->no_hash) ==
+		    -1) {
 			sqlite3_reset(s);
 			err = PANEL_ERR_NOMEM;
 			goto fail;

@@ -83,6 +83,8 @@
 #define AUDIT_QCOLS	"id, at, actor, ip, action, object, result, " \
 			"detail, CASE WHEN ?10 THEN prev_hash END, " \
 			"CASE WHEN ?10 THEN hash END"
+/* What the pages show of an entry: AUDIT_COLS without the hashes. */
+#define AUDIT_PCOLS	"id, at, actor, ip, action, object, result, detail"
 /* A count the triggers of 0006 keep, for owner ?1 (0: everyone). */
 #define DASH_KEPT(what)	"(SELECT coalesce(max(n), 0) FROM dash_counts " \
 			"WHERE owner = ?1 AND what = '" what "')"
@@ -477,6 +479,15 @@ static const char *const sql[] = {
 	    "WHERE object = ?5 AND " AUDIT_FILTER,
 	[ST_AUDIT_QUERY_ACTION] = "SELECT " AUDIT_QCOLS " FROM audit_log "
 	    "WHERE action = ?3 AND " AUDIT_FILTER,
+	/*
+	 * The pages with no filter but the actor (a user's own entries)
+	 * and without the hashes: no filter terms tested on each row, no
+	 * hash columns.  ?1 before (id), ?2 limit, ?3 actor.
+	 */
+	[ST_AUDIT_PAGE] = "SELECT " AUDIT_PCOLS " FROM audit_log "
+	    "WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+	[ST_AUDIT_PAGE_ACTOR] = "SELECT " AUDIT_PCOLS " FROM audit_log "
+	    "WHERE actor = ?3 AND id < ?1 ORDER BY id DESC LIMIT ?2",
 };
 
 _Static_assert(sizeof(sql) / sizeof(sql[0]) == ST__MAX,
