@@ -255,6 +255,36 @@ order_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
 	return 0;
 }
 
+/* ORD_PCOLS (the pages' and the API's lists): ORD_COLS's places, of
+ * which the query makes the CA's URLs, the key, replaces and the lease
+ * NULL or 0; those are not read (st_rows cleared the element). */
+static int
+page_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
+{
+	struct store_order	*o = arg;
+
+	o->id = col_int(s, 0);
+	o->owner = col_int(s, 1);
+	o->account_id = col_int(s, 2);
+	if (store_ord_status_parse(col_text(s, 4), &o->status) == -1)
+		o->status = STORE_ORD_INVALID;
+	o->key_type = col_keytype(s, 6);
+	o->challenge_type = acme_chtype_parse(col_text(s, 7));
+	o->autom = col_int(s, 8) != 0;
+	o->auto_renew = col_int(s, 9) != 0;
+	o->expires = col_int(s, 11);
+	o->renews = col_int(s, 16);
+	o->retry_at = col_int(s, 17);
+	o->tries = col_int(s, 18);
+	o->created = col_int(s, 22);
+	o->updated = col_int(s, 23);
+	o->certificate_id = col_int(s, 24);
+	if (json_strvp(col_text(s, 5), pp, &o->domains, &o->ndomains) == -1 ||
+	    col_strp(s, 10, pp, &o->error) == -1)
+		return -1;
+	return 0;
+}
+
 /* ORD_BCOLS: 0 id, status, domains, challenge_type, auto, 5 created,
  * updated.  The rest stays zero (st_rows cleared the element). */
 static int
@@ -448,9 +478,9 @@ store_order_get(struct store *st, int64_t id, int64_t owner,
 	return PANEL_OK;
 }
 
-/* Reads the rows of a bound order SELECT with row (order_row, brief_row
- * or brief_fail_row); with more rows than limit, sets l->next to the
- * last kept id. */
+/* Reads the rows of a bound order SELECT with row (order_row, page_row,
+ * brief_row or brief_fail_row); with more rows than limit, sets l->next
+ * to the last kept id. */
 static enum panel_err
 order_rows(struct store *st, sqlite3_stmt *s, unsigned limit,
     int (*row)(sqlite3_stmt *, void *, struct strpool **),
@@ -523,7 +553,7 @@ store_order_list(struct store *st, const struct store_order_filter *f,
 		err = PANEL_ERR_DB;
 		goto fail;
 	}
-	if ((err = order_rows(st, s, limit, f->brief ? brief_row : order_row,
+	if ((err = order_rows(st, s, limit, f->brief ? brief_row : page_row,
 	    l)) != PANEL_OK)
 		goto fail;
 	*out = l;
@@ -640,7 +670,7 @@ store_dashboard_failures(struct store *st, int64_t owner, unsigned limit,
 		return PANEL_ERR_NOMEM;
 	}
 	if ((err = order_rows(st, s, limit + 1, brief ? brief_fail_row :
-	    order_row, l)) != PANEL_OK) {
+	    page_row, l)) != PANEL_OK) {
 		store_order_list_free(l);
 		return err;
 	}
