@@ -153,16 +153,19 @@ void		*pool_alloc(struct strpool **pp, size_t len);
 char		*pool_strndup(struct strpool **pp, const char *s, size_t len);
 void		 pool_free(struct strpool *p);
 
-/* Column readers: a copy of a text column (NULL column: *out NULL),
- * col_strp's from the pool pp when not NULL; 0 or -1 (out of memory). */
+/* Column readers: a copy of a text column up to its first NUL (NULL
+ * column: *out NULL), col_strp's from the pool pp when not NULL; 0 or
+ * -1 (out of memory).  (strlen costs less than sqlite3_column_bytes, a
+ * second call through SQLite's API, and the copies are C strings.) */
 int		 col_str(sqlite3_stmt *s, int col, char **out);
 int		 col_strp(sqlite3_stmt *s, int col, struct strpool **pp,
 		    char **out);
 /*
  * n text columns (cols[i], at most COL_STRS_MAX) copied at once into one
  * block of the pool pp: *out[i] (out[i] NULL: not read) is column
- * cols[i]'s text; a NULL column gives NULL, or "" when null_empty.  One
- * allocation a row instead of one a column.  0 or -1 (out of memory).
+ * cols[i]'s text up to its first NUL; a NULL column gives NULL, or ""
+ * when null_empty.  One allocation a row instead of one a column.  0 or
+ * -1 (out of memory).
  */
 #define COL_STRS_MAX	16
 int		 col_strsp(sqlite3_stmt *s, const int *cols,

@@ -355,8 +355,7 @@ col_strp(sqlite3_stmt *s, int col, struct strpool **pp, char **out)
 	/* NULL text is a NULL column, or no memory to convert it. */
 	if ((t = sqlite3_column_text(s, col)) == NULL)
 		return sqlite3_column_type(s, col) == SQLITE_NULL ? 0 : -1;
-	*out = pool_strndup(pp, (const char *)t,
-	    (size_t)sqlite3_column_bytes(s, col));
+	*out = pool_strndup(pp, (const char *)t, strlen((const char *)t));
 	return *out == NULL ? -1 : 0;
 }
 
@@ -380,7 +379,7 @@ col_strsp(sqlite3_stmt *s, const int *cols, char **const *out, size_t n,
 		    sqlite3_column_type(s, cols[i]) != SQLITE_NULL)
 			return -1;
 		if (t[i] != NULL)
-			len[i] = (size_t)sqlite3_column_bytes(s, cols[i]);
+			len[i] = strlen((const char *)t[i]);
 		if (t[i] != NULL || null_empty)
 			total += len[i] + 1;
 	}
