@@ -16,10 +16,16 @@
 #define CSV_DEFAULT	1000
 #define LIMIT_MAX	1000
 
-/* The text filters, in the order the query string repeats them. */
+/* The text filters, in the order the query string repeats them, and
+ * their values' names in the page's data. */
 static const char *const text_filters[] = {
 	"actor", "action", "object", "result", "from", "to",
 };
+static const char *const filter_keys[] = {
+	"f_actor", "f_action", "f_object", "f_result", "f_from", "f_to",
+};
+_Static_assert(sizeof(filter_keys) == sizeof(text_filters),
+    "a page data name for each filter");
 
 struct audit_args {
 	struct valid_value	 v[sizeof(text_filters) /
@@ -388,13 +394,9 @@ audit_list(struct rq *rq)
 	json_object_set_new(d, "query", json_string(query));
 	json_object_set_new(d, "admin", json_boolean(admin));
 	json_object_set_new(d, "any_entries", json_boolean(l->n > 0));
-	for (i = 0; i < sizeof(text_filters) / sizeof(text_filters[0]); i++) {
-		char	 key[16];
-
-		snprintf(key, sizeof(key), "f_%s", text_filters[i]);
+	for (i = 0; i < sizeof(filter_keys) / sizeof(filter_keys[0]); i++)
 		if ((e = json_string(a.raw[i] ? a.raw[i] : "")) != NULL)
-			json_object_set_new(d, key, e);
-	}
+			json_object_set_new(d, filter_keys[i], e);
 	if (!admin)
 		json_object_set_new(d, "title", json_string("Your activity"));
 	page_render_rows(rq, 200, "audit", d, rows, 2);
