@@ -227,12 +227,13 @@ out:
 }
 
 /* AUDIT_COLS: id, at, actor, ip, action, object, result, detail,
- * prev_hash, hash (without hashes, AUDIT_PCOLS: the hashes are "", and
- * the pool pp is not NULL).  NULL columns read as "".  Strings from the
- * pool pp when not NULL, all of a row's in one block. */
+ * prev_hash, hash.  NULL columns read as "".  Strings from the pool pp
+ * when not NULL, all of a row's in one block; then nohash, when not
+ * NULL, is both hashes (a "" of the pool's) and the query's hash
+ * columns, if any, are not read (AUDIT_PCOLS has none). */
 static int
 entry_row(sqlite3_stmt *s, struct audit_entry *e, struct strpool **pp,
-    int hashes)
+    char *nohash)
 {
 	static const int cols[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 	char	**f[] = { &e->at, &e->actor, &e->ip, &e->action, &e->object,
@@ -245,14 +246,12 @@ entry_row(sqlite3_stmt *s, struct audit_entry *e, struct strpool **pp,
 	if (audit_result_parse((const char *)sqlite3_column_text(s, 6),
 	    &e->result) == -1)
 		e->result = AUDIT__MAX;	/* never hashes like a real one */
-	if (pp != NULL && hashes)
+	if (pp != NULL && nohash == NULL)
 		return col_strsp(s, cols, f, sizeof(f) / sizeof(f[0]), pp, 1);
 	if (pp != NULL) {
-		if (col_strsp(s, cols, f, sizeof(f) / sizeof(f[0]) - 2, pp,
-		    1) == -1 || (e->hash = pool_strndup(pp, "", 0)) == NULL)
-			return -1;
-		e->prev_hash = e->hash;
-		return 0;
+		e->prev_hash = e->hash = nohash;
+		return col_strsp(s, cols, f, sizeof(f) / sizeof(f[0]) - 2, pp,
+		    1);
 	}
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		if (f[i] == NULL)
@@ -314,7 +313,7 @@ audit_verify(struct store *st, int64_t *bad_id, int64_t *count)
 		batch = 0;
 		while ((r = st_step(st, s, &err)) == 1) {
 			memset(&e, 0, sizeof(e));
-			if (entry_row(s, &e, NULL, 1) == -1) {
+			if (entry_row(s, &e, NULL, NULL) == -1) {
 				entry_clear(&e);
 				sqlite3_reset(s);
 				err = PANEL_ERR_NOMEM;
@@ -358,7 +357,7 @@ audit_query(struct store *st, const struct audit_filter *f,
 	struct audit_entry	*nv;
 	sqlite3_stmt		*s;
 	enum panel_err		 err = PANEL_OK;
-	char			*prefix = NULL;
+	char			*prefix = NULL, *nohash = NULL;
 	const char		*exact = f->action;
 	int64_t			 before = f->before > 0 ? f->before :
 				    INT64_MAX, rows;
@@ -381,6 +380,11 @@ audit_query(struct store *st, const struct audit_filter *f,
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		free(prefix);
 		return PANEL_ERR_NOMEM;
+	}
+	/* Every entry's hashes, without them. */
+	if (f->no_hash && (nohash = pool_strndup(&l->pool, "", 0)) == NULL) {
+		err = PANEL_ERR_NOMEM;
+		goto fail;
 	}
 	/*
 	 * A page with no filter but the actor (a user's own entries) has
@@ -430,8 +434,7 @@ audit_query(struct store *st, const struct audit_filter *f,
 			l->v = nv;
 		}
 		memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
-		if (entry_row(s, &l->v[l->n++], &l->pool, !f->no_hash) ==
-		    -1) {
+		if (entry_row(s, &l->v[l->n++], &l->pool, nohash) == -1) {
 			sqlite3_reset(s);
 			err = PANEL_ERR_NOMEM;
 			goto fail;
