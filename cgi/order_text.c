@@ -264,7 +264,7 @@ order_text_problem(const char *error, const struct store_order *o,
 
 	if (error == NULL)
 		return NULL;
-	if ((p = json_loads(error, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+	if ((p = panel_json_load(error)) == NULL ||
 	    !json_is_object(p)) {
 		json_decref(p);
 		return json_pack("{s:s,s:s}", "message", "The CA reported a "

@@ -52,6 +52,14 @@ char		*panel_time_min(time_t t, char buf[21]);
 /* Parses "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS]Z"; 0 ok, -1 bad. */
 int		 panel_time_parse(const char *s, time_t *out);
 /*
+ * The JSON text as json_loads(text, JSON_REJECT_DUPLICATES, NULL) reads
+ * it: a new reference, or NULL (text NULL or not JSON).  The problem
+ * documents the panel stores (a flat object, ASCII strings without
+ * escapes, integers) are read by a scan: jansson's parse costs some 170
+ * instructions a byte.
+ */
+json_t		*panel_json_load(const char *text);
+/*
  * Durable write: a temporary file next to path, fchmod(mode), write,
  * fsync, rename over path, fsync of the directory.  path is complete or
  * untouched afterwards.  PANEL_ERR_IO with errno set on failure.

@@ -561,6 +561,97 @@ panel_escape_ctl(const char *s, size_t max)
 	return out;
 }
 
+/*
+ * The usual shape of a stored JSON document (a CA's problem, compact):
+ * an object of members whose values are strings of printable ASCII
+ * without escapes, integers of up to 18 digits, true, false or null,
+ * without spaces.  The object as json_loads would make it (members in
+ * the text's order), NULL when text is anything else, or has a member
+ * twice (json_loads, told to, refuses that), or memory ran out.
+ */
+static json_t *
+flat_loads(const char *p)
+{
+	json_t		*o, *v;
+	const char	*k, *q;
+	size_t		 klen, n = 0;
+	int64_t		 i;
+	int		 neg;
+
+	if (*p++ != '{' || (o = json_object()) == NULL)
+		return NULL;
+	if (*p == '}')
+		goto end;
+	for (;;) {
+		if (*p++ != '"')
+			goto no;
+		for (k = q = p; *q >= 0x20 && *q <= 0x7e && *q != '"' &&
+		    *q != '\\'; q++)
+			continue;
+		if (*q != '"' || q[1] != ':')
+			goto no;
+		klen = (size_t)(q - k);
+		p = q + 2;
+		if (*p == '"') {
+			for (q = ++p; *q >= 0x20 && *q <= 0x7e && *q != '"' &&
+			    *q != '\\'; q++)
+				continue;
+			if (*q != '"')
+				goto no;
+			v = json_stringn(p, (size_t)(q - p));
+			p = q + 1;
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			if ((neg = *p == '-'))
+				p++;
+			/* No leading zeros, no fraction, no exponent. */
+			for (q = p, i = 0; *q >= '0' && *q <= '9' &&
+			    q - p < 18; q++)
+				i = i * 10 + (*q - '0');
+			if (q == p || (*p == '0' && q - p > 1) ||
+			    (*q >= '0' && *q <= '9') || *q == '.' ||
+			    *q == 'e' || *q == 'E')
+				goto no;
+			v = json_integer(neg ? -i : i);
+			p = q;
+		} else if (strncmp(p, "true", 4) == 0) {
+			v = json_true();
+			p += 4;
+		} else if (strncmp(p, "false", 5) == 0) {
+			v = json_false();
+			p += 5;
+		} else if (strncmp(p, "null", 4) == 0) {
+			v = json_null();
+			p += 4;
+		} else
+			goto no;
+		if (v == NULL || json_object_setn_new(o, k, klen, v) == -1)
+			goto no;
+		n++;
+		if (*p == '}')
+			break;
+		if (*p++ != ',')
+			goto no;
+	}
+end:
+	if (p[1] == '\0' && json_object_size(o) == n)
+		return o;
+no:
+	json_decref(o);
+	return NULL;
+}
+
+json_t *
+panel_json_load(const char *text)
+{
+	json_t	*j;
+
+	if (text == NULL)
+		return NULL;
+	if ((j = flat_loads(text)) != NULL)
+		return j;
+	return json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+}
+
 void
 panel_strv_free(char **v, size_t n)
 {

@@ -1584,6 +1584,93 @@ test_col_strs(void)
 	pool_free(pp);
 }
 
+/* A random JSON object into buf: mostly the shape of a stored problem,
+ * now and then what only jansson reads, or nothing reads. */
+static void
+rand_object(uint64_t *x, char *buf, size_t len)
+{
+	static const char *const keys[] = { "detail", "status", "type",
+	    "urn", "a", "", "retry_after", "subproblems", "k\\\"", "caf\xc3\xa9" };
+	static const char *const strs[] = { "", "x", "CAA record prevents "
+	    "issuance", "urn:ietf:params:acme:error:caa", "a b", "~!#$%&'()*+,"
+	    "-./:;<=>?@[]^_`{|}", "\\\"", "\\n", "\\u00e9", "\xc3\xa9", "\t",
+	    "\x7f", "\\/" };
+	static const char *const vals[] = { "0", "-0", "403", "-17", "01",
+	    "1.5", "1e3", "-", "123456789012345678", "1234567890123456789",
+	    "-123456789012345678", "true", "false", "null", "nul", "tru",
+	    "{}", "{\"b\":1}", "[]", "[\"x\"]", "\"", "" };
+	static const char *const gaps[] = { "", "", "", "", "", "", " ",
+	    "\n" };
+	size_t		 k = 0, i, members;
+
+#define R()	(*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17, *x)
+#define PUT(t)	(k += (size_t)snprintf(buf + k, len - k, "%s", (t)), \
+	k = k >= len ? len - 1 : k)
+	buf[0] = '\0';
+	PUT(gaps[R() % 8]);
+	PUT(R() % 60 == 0 ? "[" : "{");
+	members = R() % 6;
+	for (i = 0; i < members; i++) {
+		if (i > 0)
+			PUT(R() % 60 == 0 ? " " : ",");
+		PUT(gaps[R() % 8]);
+		PUT("\"");
+		PUT(R() % 5 != 0 ? keys[R() % 4] :
+		    keys[R() % (sizeof(keys) / sizeof(keys[0]))]);
+		PUT("\"");
+		PUT(gaps[R() % 8]);
+		PUT(R() % 80 == 0 ? "=" : ":");
+		PUT(gaps[R() % 8]);
+		if (R() % 2 == 0) {
+			PUT("\"");
+			PUT(R() % 4 != 0 ? strs[R() % 6] :
+			    strs[R() % (sizeof(strs) / sizeof(strs[0]))]);
+			PUT(R() % 100 == 0 ? "" : "\"");
+		} else
+			PUT(vals[R() % (sizeof(vals) / sizeof(vals[0]))]);
+		PUT(gaps[R() % 8]);
+	}
+	if (R() % 40 != 0)
+		PUT("}");
+	PUT(gaps[R() % 8]);
+	if (R() % 40 == 0)
+		PUT("x");
+#undef PUT
+#undef R
+}
+
+/* panel_json_load gives jansson's answer to 50,000 random objects: the
+ * same refusals, the same values in the same order. */
+static void
+test_json_load_random(void)
+{
+	json_t		*a, *b;
+	char		 buf[1024], *da, *db;
+	uint64_t	 x = 0x2545f4914f6cdd1dULL;
+	size_t		 m, bad = 0, both = 0;
+
+	for (m = 0; m < 50000; m++) {
+		rand_object(&x, buf, sizeof(buf));
+		a = panel_json_load(buf);
+		b = json_loads(buf, JSON_REJECT_DUPLICATES, NULL);
+		da = a != NULL ? json_dumps(a, JSON_COMPACT) : NULL;
+		db = b != NULL ? json_dumps(b, JSON_COMPACT) : NULL;
+		if ((a == NULL) != (b == NULL) || (da != NULL && db != NULL &&
+		    strcmp(da, db) != 0)) {
+			if (bad++ < 3)
+				tap_diag("%s: %s, jansson %s", buf,
+				    da ? da : "NULL", db ? db : "NULL");
+		}
+		both += a != NULL && b != NULL;
+		free(da);
+		free(db);
+		json_decref(a);
+		json_decref(b);
+	}
+	ok(bad == 0 && panel_json_load(NULL) == NULL, "50,000 random "
+	    "objects (%zu of them JSON): read as jansson reads them", both);
+}
+
 /* json_strvp gives jansson's answer to 20,000 random arrays: the same
  * refusals, the same names. */
 static void
@@ -1751,6 +1838,7 @@ main(void)
 	test_pool();
 	test_col_strs();
 	test_strv_random();
+	test_json_load_random();
 	if (store_open(dbpath, &st) != PANEL_OK)
 		tap_bail("store_open");
 	test_users(st, &alice, &bob, &root);
