@@ -567,7 +567,8 @@ panel_escape_ctl(const char *s, size_t max)
  * without escapes, integers of up to 18 digits, true, false or null,
  * without spaces.  The object as json_loads would make it (members in
  * the text's order), NULL when text is anything else, or has a member
- * twice (json_loads, told to, refuses that), or memory ran out.
+ * twice (json_loads, told to, refuses that), or memory ran out.  Keys
+ * and strings are ASCII: jansson need not check their UTF-8.
  */
 static json_t *
 flat_loads(const char *p)
@@ -598,7 +599,7 @@ flat_loads(const char *p)
 				continue;
 			if (*q != '"')
 				goto no;
-			v = json_stringn(p, (size_t)(q - p));
+			v = json_stringn_nocheck(p, (size_t)(q - p));
 			p = q + 1;
 		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
 			if ((neg = *p == '-'))
@@ -624,7 +625,8 @@ flat_loads(const char *p)
 			p += 4;
 		} else
 			goto no;
-		if (v == NULL || json_object_setn_new(o, k, klen, v) == -1)
+		if (v == NULL ||
+		    json_object_setn_new_nocheck(o, k, klen, v) == -1)
 			goto no;
 		n++;
 		if (*p == '}')
