@@ -498,6 +498,36 @@ order_rows(struct store *st, sqlite3_stmt *s, unsigned limit,
 	return err;
 }
 
+/*
+ * The certificates of a list of everyone's orders, newest first
+ * (ST_ORD_LIST_ALL leaves them 0): such a list holds every order from
+ * its last id to its first, so one range of certificates_order covers
+ * it, instead of a lookup for each order.
+ */
+static enum panel_err
+order_certs(struct store *st, struct store_order_list *l)
+{
+	sqlite3_stmt	*s;
+	enum panel_err	 err = PANEL_OK;
+	int64_t		 oid;
+	size_t		 i = 0;
+	int		 r;
+
+	if (l->n == 0)
+		return PANEL_OK;
+	if ((s = st_prep(st, ST_ORD_CERTS)) == NULL ||
+	    BIND(st, s, P_I(l->v[l->n - 1].id), P_I(l->v[0].id)) == -1)
+		return PANEL_ERR_DB;
+	while ((r = st_step(st, s, &err)) == 1) {
+		oid = col_int(s, 0);
+		while (i < l->n && l->v[i].id > oid)
+			i++;
+		if (i < l->n && l->v[i].id == oid)
+			l->v[i].certificate_id = col_int(s, 1);
+	}
+	return r == -1 ? err : PANEL_OK;
+}
+
 static unsigned
 clamp_limit(unsigned limit)
 {
@@ -554,7 +584,8 @@ store_order_list(struct store *st, const struct store_order_filter *f,
 		goto fail;
 	}
 	if ((err = order_rows(st, s, limit, f->brief ? brief_row : page_row,
-	    l)) != PANEL_OK)
+	    l)) != PANEL_OK || (!f->brief && k == 0 &&
+	    (err = order_certs(st, l)) != PANEL_OK))
 		goto fail;
 	*out = l;
 	return PANEL_OK;

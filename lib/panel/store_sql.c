@@ -35,11 +35,12 @@
 /* The pages' lists (store_order_list): what the pages and the API show,
  * in ORD_COLS's places; the CA's URLs, replaces and the lease are NULL
  * (0), which spares SQLite their columns and the store their copies. */
-#define ORD_PCOLS	"o.id, o.owner, o.account_id, NULL, o.status, " \
+#define ORD_PHEAD	"o.id, o.owner, o.account_id, NULL, o.status, " \
 			"o.domains, o.key_type, o.challenge_type, o.auto, " \
 			"o.auto_renew, o.error, o.expires, NULL, NULL, " \
 			"NULL, NULL, o.renews, o.retry_at, o.tries, NULL, " \
-			"0, 0, o.created, o.updated, " ORD_CERT
+			"0, 0, o.created, o.updated, "
+#define ORD_PCOLS	ORD_PHEAD ORD_CERT
 /* Briefer still, for the HTML lists: what they show, read by brief_row
  * (store_order.c) in this order. */
 #define ORD_BCOLS	"o.id, o.status, o.domains, o.challenge_type, " \
@@ -239,7 +240,9 @@ static const char *const sql[] = {
 	[ST_ORD_GET] = "SELECT " ORD_COLS " FROM orders o "
 	    "WHERE o.id = ?1 AND (?2 = 0 OR o.owner = ?2)",
 	/* Lists share parameters: ?1 owner, ?2 status, ?3 before, ?4 limit. */
-	[ST_ORD_LIST_ALL] = "SELECT " ORD_PCOLS " FROM orders o "
+	/* Everyone's: the certificates (0 here) are read for the page's
+	 * range of ids at once afterwards (ST_ORD_CERTS). */
+	[ST_ORD_LIST_ALL] = "SELECT " ORD_PHEAD "0 FROM orders o "
 	    "WHERE o.id < ?3 ORDER BY o.id DESC LIMIT ?4",
 	[ST_ORD_LIST_OWNER] = "SELECT " ORD_PCOLS " FROM orders o "
 	    "WHERE o.owner = ?1 AND o.id < ?3 ORDER BY o.id DESC LIMIT ?4",
@@ -261,6 +264,10 @@ static const char *const sql[] = {
 	    "INDEXED BY orders_owner_status "
 	    "WHERE o.owner = ?1 AND o.status = ?2 AND o.id < ?3 "
 	    "ORDER BY o.id DESC LIMIT ?4",
+	/* The certificates of the orders ?1 to ?2 (certificates_order:
+	 * one an order at most), newest order first. */
+	[ST_ORD_CERTS] = "SELECT c.order_id, c.id FROM certificates c "
+	    "WHERE c.order_id BETWEEN ?1 AND ?2 ORDER BY c.order_id DESC",
 	/* Counts: the same ?1 owner, ?2 status where used; kept by the
 	 * triggers of 0009 (owner 0: everyone's). */
 	[ST_ORD_COUNT_ALL] = "SELECT coalesce(sum(n), 0) FROM order_counts "

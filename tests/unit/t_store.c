@@ -934,6 +934,74 @@ guard_order(struct store *st, int64_t owner, int64_t acct, size_t n,
 	store_order_free(g);
 }
 
+/* The lists' certificate ids, everyone's (read for the page's range at
+ * once) and an owner's (a lookup each), are those store_order_get
+ * gives, on pages of 1 to 7 orders, with and without a status. */
+static void
+test_list_certs(struct store *st, int64_t alice, int64_t bob,
+    int64_t aacc, int64_t bacc)
+{
+	struct store_order_filter	 f;
+	struct store_order_list		*l = NULL;
+	struct store_order		*o = NULL;
+	struct store_cert		 c;
+	char				 tag[16], serial[16];
+	char				*doms[] = { S("example.com") };
+	int64_t				 id, cid, owners[] = { 0, 0, 0 };
+	size_t				 i, k, rows = 0, with = 0, bad = 0;
+	unsigned			 lim;
+
+	owners[1] = alice;
+	owners[2] = bob;
+	memset(&c, 0, sizeof(c));
+	c.not_before = 1000;
+	c.not_after = 9000;
+	c.domains = doms;
+	c.ndomains = 1;
+	c.chain_pem = S("-----BEGIN CERTIFICATE-----\n");
+	for (i = 0; i < 14; i++) {
+		snprintf(tag, sizeof(tag), "lc%zu", i);
+		if (add_order(st, i % 2 ? bob : alice, i % 2 ? bacc : aacc,
+		    tag, &id) != PANEL_OK)
+			tap_bail("add_order %s", tag);
+		if (i % 3 == 1)
+			continue;
+		snprintf(serial, sizeof(serial), "1c%02zx", i);
+		c.order_id = id;
+		c.owner = i % 2 ? bob : alice;
+		c.account_id = i % 2 ? bacc : aacc;
+		c.serial = serial;
+		if (store_cert_add(st, &c, 1000, &cid) != PANEL_OK)
+			tap_bail("store_cert_add %s", store_errmsg(st));
+	}
+	for (k = 0; k < 6; k++)
+		for (lim = 1; lim <= 7; lim++) {
+			memset(&f, 0, sizeof(f));
+			f.owner = owners[k % 3];
+			f.has_status = k >= 3;
+			f.status = STORE_ORD_PENDING;
+			f.limit = lim;
+			f.no_total = 1;
+			do {
+				if (store_order_list(st, &f, &l) != PANEL_OK)
+					tap_bail("store_order_list");
+				for (i = 0; i < l->n; i++, rows++) {
+					if (store_order_get(st, l->v[i].id, 0,
+					    &o) != PANEL_OK)
+						tap_bail("store_order_get");
+					bad += o->certificate_id !=
+					    l->v[i].certificate_id;
+					with += o->certificate_id > 0;
+					store_order_free(o);
+				}
+				f.before = l->next;
+				store_order_list_free(l);
+			} while (f.before > 0);
+		}
+	ok(bad == 0 && with > 0 && with < rows, "list rows' certificates "
+	    "are the orders' own: %zu rows, %zu with one", rows, with);
+}
+
 /* 1 when the query plan of statement id names index. */
 static int
 plan_uses(sqlite3 *db, enum stmt id, const char *index)
@@ -971,8 +1039,11 @@ test_order_plans(sqlite3 *db)
 	    plan_uses(db, ST_ORD_LIST_OWNER_STATUS,
 	    "orders_owner_status (owner=? AND status=? AND id<?)"),
 	    "an owner's orders of one status: orders_owner_status");
-	ok(plan_uses(db, ST_ORD_BRIEF_ALL, "INTEGER PRIMARY KEY (rowid<?)"),
-	    "everyone's orders: the table by id");
+	ok(plan_uses(db, ST_ORD_BRIEF_ALL, "INTEGER PRIMARY KEY (rowid<?)") &&
+	    plan_uses(db, ST_ORD_LIST_ALL, "INTEGER PRIMARY KEY (rowid<?)") &&
+	    plan_uses(db, ST_ORD_CERTS, "COVERING INDEX certificates_order"),
+	    "everyone's orders: the table by id, their certificates a range "
+	    "of certificates_order");
 }
 
 static void
@@ -1846,6 +1917,7 @@ main(void)
 	test_accounts(st, alice, bob, &aacc, &bacc);
 	test_orders(st, alice, bob, aacc, bacc, &oid);
 	test_certs(st, alice, bob, aacc, oid);
+	test_list_certs(st, alice, bob, aacc, bacc);
 	test_expiry_days(st, alice, bob, aacc);
 	test_fail_days(st, alice, bob, aacc);
 	test_two_connections(st);
