@@ -1742,7 +1742,24 @@ test_json_load_random(void)
 	    "objects (%zu of them JSON): read as jansson reads them", both);
 }
 
-/* json_strvp gives jansson's answer to 20,000 random arrays: the same
+/* A names array whose first name is 40 characters, one of them at
+ * offset m / 10 one of ten kinds (m < 410), others plain. */
+static void
+odd_names(size_t m, char *buf, size_t len)
+{
+	static const char *const odd[] = { "\x01", "\x1f", " ", "!", "\\\"",
+	    "\\\\", "~", "\x7f", "\xc3\xa9", "\xff" };
+	char	 name[64];
+	size_t	 at = m / 10;
+
+	memset(name, 'a', 40);
+	name[40] = '\0';
+	snprintf(buf, len, "[\"%.*s%s%s\",\"%s\"]", (int)at, name,
+	    odd[m % 10], name + at + 1, name + 30);
+}
+
+/* json_strvp gives jansson's answer to 20,000 random arrays and to 410
+ * with an odd character at each place of a long name: the same
  * refusals, the same names. */
 static void
 test_strv_random(void)
@@ -1754,8 +1771,11 @@ test_strv_random(void)
 	size_t		 i, m, pn, bad = 0, good = 0, many = 0;
 	int		 want, got;
 
-	for (m = 0; m < 20000; m++) {
-		rand_names(&x, buf, sizeof(buf));
+	for (m = 0; m < 20000 + 410; m++) {
+		if (m < 20000)
+			rand_names(&x, buf, sizeof(buf));
+		else
+			odd_names(m - 20000, buf, sizeof(buf));
 		j = json_loads(buf, JSON_REJECT_DUPLICATES, NULL);
 		want = j != NULL && json_is_array(j) ? 0 : -1;
 		json_array_foreach(j, i, e)
@@ -1779,8 +1799,8 @@ test_strv_random(void)
 		}
 	}
 	pool_free(pp);
-	ok(bad == 0, "20,000 random arrays (%zu of strings, %zu with more "
-	    "than 16): pooled vectors equal jansson's", good, many);
+	ok(bad == 0, "20,410 arrays (%zu of strings, %zu with more than 16 "
+	    "names): pooled vectors equal jansson's", good, many);
 }
 
 /* The string pool of list rows (store.c) and the vectors cut from it. */
