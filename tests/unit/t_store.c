@@ -1661,7 +1661,8 @@ static void
 rand_object(uint64_t *x, char *buf, size_t len)
 {
 	static const char *const keys[] = { "detail", "status", "type",
-	    "urn", "a", "", "retry_after", "subproblems", "k\\\"", "caf\xc3\xa9" };
+	    "urn", "a", "", "retry_after", "subproblems", "k\\\"",
+	    "caf\xc3\xa9" };
 	static const char *const strs[] = { "", "x", "CAA record prevents "
 	    "issuance", "urn:ietf:params:acme:error:caa", "a b", "~!#$%&'()*+,"
 	    "-./:;<=>?@[]^_`{|}", "\\\"", "\\n", "\\u00e9", "\xc3\xa9", "\t",
