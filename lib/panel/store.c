@@ -52,6 +52,7 @@ EMBED_SQL(panel_sql_0011, "sql/0011_cert_counts.sql");
 EMBED_SQL(panel_sql_0012, "sql/0012_fail_days.sql");
 EMBED_SQL(panel_sql_0013, "sql/0013_expiry_blocks.sql");
 EMBED_SQL(panel_sql_0014, "sql/0014_orders_owner_brief.sql");
+EMBED_SQL(panel_sql_0015, "sql/0015_dash_below.sql");
 
 extern const char panel_sql_0001[];
 extern const char panel_sql_0002[];
@@ -67,6 +68,7 @@ extern const char panel_sql_0011[];
 extern const char panel_sql_0012[];
 extern const char panel_sql_0013[];
 extern const char panel_sql_0014[];
+extern const char panel_sql_0015[];
 
 static const char *const migrations[] = {
 	panel_sql_0001,
@@ -83,6 +85,7 @@ static const char *const migrations[] = {
 	panel_sql_0012,
 	panel_sql_0013,
 	panel_sql_0014,
+	panel_sql_0015,
 };
 
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))

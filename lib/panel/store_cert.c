@@ -9,6 +9,7 @@
 
 #define LIST_DEFAULT	50
 #define LIST_MAX	500
+#define DAY		86400	/* a day of sql/0015 */
 
 static unsigned
 clamp_limit(unsigned limit)
@@ -316,26 +317,54 @@ store_dashboard_expiring(struct store *st, int64_t owner, unsigned limit,
 	    out);
 }
 
+/*
+ * The first second of day d, days being t / 86400 truncated towards
+ * zero as SQLite's integer division does (sql/0015): day 0 runs from
+ * -86399 to 86399, and a day before it ends on its multiple of 86400.
+ */
+static int64_t
+day_first(int64_t d)
+{
+	if (d > 0)
+		return d * DAY;
+	if (d <= INT64_MIN / DAY)
+		return INT64_MIN;
+	return (d - 1) * DAY + 1;
+}
+
+/*
+ * Each time-bound count is a difference of two "how many before t"
+ * (ST_DASH_COUNTS*): valid certificates are all of them less those that
+ * expire before from, expiring ones those before soon less those before
+ * from, failed orders all of them less those updated before since.
+ */
 enum panel_err
 store_dashboard_counts_from(struct store *st, int64_t owner, int64_t from,
     int64_t soon, int64_t since, struct store_counts *out)
 {
 	sqlite3_stmt	*s;
 	enum panel_err	 err = PANEL_ERR_DB;
+	int64_t		 before_from;
 	int		 r;
 
 	memset(out, 0, sizeof(*out));
 	if ((s = st_prep(st, owner != 0 ? ST_DASH_COUNTS :
 	    ST_DASH_COUNTS_ALL)) == NULL ||
-	    BIND(st, s, P_I(owner), P_I(soon), P_I(since), P_I(from)) == -1)
+	    BIND(st, s, P_I(owner),
+	    P_I(from / DAY), P_I(day_first(from / DAY)), P_I(from),
+	    P_I(soon / DAY), P_I(day_first(soon / DAY)), P_I(soon),
+	    P_I(since / DAY), P_I(day_first(since / DAY)),
+	    P_I(since)) == -1)
 		return PANEL_ERR_DB;
 	if ((r = st_step(st, s, &err)) != 1)
 		return r == 0 ? PANEL_ERR_DB : err;
 	out->accounts = col_int(s, 0);
 	out->orders_active = col_int(s, 1);
-	out->orders_failed = col_int(s, 2);
-	out->certs_valid = col_int(s, 3);
-	out->certs_expiring = col_int(s, 4);
+	before_from = col_int(s, 3);
+	out->certs_valid = col_int(s, 2) - before_from;
+	if (soon > from)
+		out->certs_expiring = col_int(s, 4) - before_from;
+	out->orders_failed = col_int(s, 5) - col_int(s, 6);
 	sqlite3_reset(s);
 	return PANEL_OK;
 }

@@ -86,41 +86,50 @@
 			"CASE WHEN ?10 THEN hash END"
 /* What the pages show of an entry: AUDIT_COLS without the hashes. */
 #define AUDIT_PCOLS	"id, at, actor, ip, action, object, result, detail"
-/* A count the triggers of 0006 keep, for owner ?1 (0: everyone). */
-#define DASH_KEPT(what)	"(SELECT coalesce(max(n), 0) FROM dash_counts " \
-			"WHERE owner = ?1 AND what = '" what "')"
+/* A count the triggers of 0007 keep, for owner ?1 (0: everyone); the
+ * row itself, not an aggregate of it (max() costs an aggregate step). */
+#define DASH_KEPT(what)	"coalesce((SELECT n FROM dash_counts " \
+			"WHERE owner = ?1 AND what = '" what "'), 0)"
 /*
- * Valid certificates of owner ?1 (0: everyone) expiring in [?4, ?2): the
- * whole days strictly between ?4's day and ?2's from the counts of 0010,
- * and certificates counted one by one on the first day (from ?4 to the
- * end of its day or ?2) and on the last (from the start of ?2's day or
- * ?4 to ?2) when that is another day.  Days are not_after / 86400.
+ * How many of owner ?1's rows (0: everyone's) kept in a table of 0015
+ * fall on a day before day d: the below of the last day up to d, and its
+ * n when it is before d.
  */
-#define EXPIRING_DAYS	"(SELECT coalesce(sum(n), 0) FROM cert_expiry_days " \
-			"WHERE owner = ?1 AND day > ?4 / 86400 " \
-			"AND day < ?2 / 86400)"
-#define EXPIRING_FIRST	"not_after >= ?4 AND " \
-			"not_after < min(?2, (?4 / 86400 + 1) * 86400)"
-#define EXPIRING_LAST	"?2 / 86400 > ?4 / 86400 AND " \
-			"not_after >= max(?4, ?2 / 86400 * 86400) " \
-			"AND not_after < ?2"
-/* Orders of owner ?1 that failed (invalid) and were last updated since
- * ?3: the days after ?3's from 0012, and ?3's own day one by one. */
-#define FAILED_DAYS	"(SELECT coalesce(sum(n), 0) FROM order_fail_days " \
-			"WHERE owner = ?1 AND day > ?3 / 86400)"
-#define FAILED_FIRST	"updated >= ?3 AND " \
-			"updated < (?3 / 86400 + 1) * 86400"
-/* Valid certificates of owner ?1 not expired before ?4: the days after
- * ?4's to the end of its block of 32 from 0010, the blocks after it from
- * 0013, and ?4's own day one by one. */
-#define VALID_DAYS	"(SELECT coalesce(sum(n), 0) FROM cert_expiry_days " \
-			"WHERE owner = ?1 AND day > ?4 / 86400 AND " \
-			"day < (?4 / 86400 / 32 + 1) * 32) + " \
-			"(SELECT coalesce(sum(n), 0) FROM " \
-			"cert_expiry_blocks WHERE owner = ?1 AND " \
-			"block > ?4 / 86400 / 32)"
-#define VALID_FIRST	"not_after >= ?4 AND " \
-			"not_after < (?4 / 86400 + 1) * 86400"
+#define BELOW(table, d)	"coalesce((SELECT below + (day < " d ") * n " \
+			"FROM " table " WHERE owner = ?1 AND day <= " d " " \
+			"ORDER BY day DESC LIMIT 1), 0)"
+/* All of owner ?1's rows of that table: the last day's below and n. */
+#define ALL_OF(table)	"coalesce((SELECT below + n FROM " table " " \
+			"WHERE owner = ?1 ORDER BY day DESC LIMIT 1), 0)"
+/*
+ * Valid certificates (w: of owner ?1, or "") expiring before t, whose
+ * day is d and whose day starts at lo: the days before d from 0015, and
+ * d itself one by one (certificates_owner_status or _status_expiry).
+ */
+#define CERTS_BEFORE(w, d, lo, t) BELOW("cert_expiry_below", d) " + " \
+			"(SELECT count(*) FROM certificates WHERE " w \
+			"status = 'valid' AND not_after >= " lo " AND " \
+			"not_after < " t ")"
+/* Failed (invalid) orders last updated before t, the same way
+ * (orders_owner_failures or orders_status_updated). */
+#define FAILS_BEFORE(w, d, lo, t) BELOW("order_fail_below", d) " + " \
+			"(SELECT count(*) FROM orders WHERE " w \
+			"status = 'invalid' AND updated >= " lo " AND " \
+			"updated < " t ")"
+/*
+ * The dashboard's counts (store_dashboard_counts_from).  ?1 owner (0:
+ * everyone); for each of from, soon and since: its day, the day's first
+ * second and itself (?2-?4, ?5-?7, ?8-?10).  Columns: active accounts,
+ * active orders (0007), valid certificates, those expiring before from,
+ * those before soon, failed orders, those last updated before since.
+ */
+#define DASH_COUNTS(w)	"SELECT " DASH_KEPT("accounts_valid") ", " \
+			DASH_KEPT("orders_active") ", " \
+			ALL_OF("cert_expiry_below") ", " \
+			CERTS_BEFORE(w, "?2", "?3", "?4") ", " \
+			CERTS_BEFORE(w, "?5", "?6", "?7") ", " \
+			ALL_OF("order_fail_below") ", " \
+			FAILS_BEFORE(w, "?8", "?9", "?10")
 /* ?1 before (id), ?2 actor, ?3 action, ?4 action prefix, ?5 object,
  * ?6 result, ?7 from, ?8 to (at), ?9 limit. */
 #define AUDIT_FILTER	"id < ?1 AND (?2 IS NULL OR actor = ?2) " \
@@ -401,30 +410,10 @@ static const char *const sql[] = {
 	    "certificates c WHERE c.status = 'valid' AND c.not_after >= ?3 "
 	    "ORDER BY c.not_after, c.id LIMIT ?2",
 
-	/* ?1 owner (0: everyone), ?2 soon, ?3 since, ?4 from (expiring:
-	 * not_after in [from, soon)).  The standing counts
-	 * are kept by triggers (0006); the two that depend on the time are
-	 * index ranges (0005), one owner's or (_ALL) everyone's. */
-	[ST_DASH_COUNTS] = "SELECT " DASH_KEPT("accounts_valid") ", "
-	    DASH_KEPT("orders_active") ", "
-	    FAILED_DAYS " + (SELECT count(*) FROM orders WHERE owner = ?1 "
-	    "AND status = 'invalid' AND " FAILED_FIRST "), "
-	    VALID_DAYS " + (SELECT count(*) FROM certificates WHERE "
-	    "owner = ?1 AND status = 'valid' AND " VALID_FIRST "), "
-	    EXPIRING_DAYS " + (SELECT count(*) FROM certificates "
-	    "WHERE owner = ?1 AND status = 'valid' AND " EXPIRING_FIRST
-	    ") + (SELECT count(*) FROM certificates WHERE owner = ?1 AND "
-	    "status = 'valid' AND " EXPIRING_LAST ")",
-	[ST_DASH_COUNTS_ALL] = "SELECT " DASH_KEPT("accounts_valid") ", "
-	    DASH_KEPT("orders_active") ", "
-	    FAILED_DAYS " + (SELECT count(*) FROM orders WHERE "
-	    "status = 'invalid' AND " FAILED_FIRST "), "
-	    VALID_DAYS " + (SELECT count(*) FROM certificates WHERE "
-	    "status = 'valid' AND " VALID_FIRST "), "
-	    EXPIRING_DAYS " + (SELECT count(*) FROM certificates "
-	    "WHERE status = 'valid' AND " EXPIRING_FIRST ") + "
-	    "(SELECT count(*) FROM certificates WHERE status = 'valid' "
-	    "AND " EXPIRING_LAST ")",
+	/* One owner's (certificates_owner_status, orders_owner_failures)
+	 * and everyone's (_ALL). */
+	[ST_DASH_COUNTS] = DASH_COUNTS("owner = ?1 AND "),
+	[ST_DASH_COUNTS_ALL] = DASH_COUNTS(""),
 
 	/* ?1 names (JSON array), ?2 CA directory URL, ?3 since; ?4: rows
 	 * to skip, newest first. */

@@ -27,8 +27,8 @@ static const char *const tables[] = {
 	"users", "sessions", "api_tokens", "login_attempts", "settings",
 	"audit_log", "accounts", "orders", "authorizations", "challenges",
 	"certificates", "order_events", "billing_intents", "alerts",
-	"sweep_runs", "dash_counts", "order_counts", "cert_expiry_days",
-	"cert_counts", "order_fail_days", "cert_expiry_blocks",
+	"sweep_runs", "dash_counts", "order_counts", "cert_counts",
+	"cert_expiry_below", "order_fail_below",
 };
 
 /* A raw connection for looking behind the store's back. */
@@ -83,6 +83,22 @@ kept_check(sqlite3 *db, const char *table, const char *col,
 	is_int(raw_int(db, sql), 0, only);
 }
 
+/*
+ * The "below" of each row of a table of 0015 is the number of rows of
+ * from (where holds) of its owner (0: any) whose day (expr) is earlier.
+ */
+static void
+below_check(sqlite3 *db, const char *table, const char *from,
+    const char *where, const char *expr, const char *msg)
+{
+	char	 sql[512];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s k WHERE below "
+	    "<> (SELECT count(*) FROM %s r WHERE %s AND (k.owner = 0 OR "
+	    "r.owner = k.owner) AND %s < k.day)", table, from, where, expr);
+	is_int(raw_int(db, sql), 0, msg);
+}
+
 static void
 test_migrations(void)
 {
@@ -95,8 +111,8 @@ test_migrations(void)
 	size_t		 i;
 
 	ok(store_open(dbpath, &st) == PANEL_OK, "open creates the database");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 14 &&
-	    store_schema_latest() == 14, "user_version is 14 after "
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 15 &&
+	    store_schema_latest() == 15, "user_version is 15 after "
 	    "migrations");
 	ok(stat(dbpath, &sb) == 0 && (sb.st_mode & 077) == 0,
 	    "database file is 0600");
@@ -125,14 +141,14 @@ test_migrations(void)
 	store_close(st);
 	st = NULL;
 	ok(store_open(dbpath, &st) == PANEL_OK, "reopen");
-	ok(store_schema_version(st, &v) == PANEL_OK && v == 14,
+	ok(store_schema_version(st, &v) == PANEL_OK && v == 15,
 	    "reopening is idempotent");
 	ok(store_durable(st, 1) == PANEL_OK && store_durable(st, 0) ==
 	    PANEL_OK, "synchronous FULL and back");
 	store_close(st);
 
 	db = raw_open(dbpath);
-	is_int(raw_int(db, "PRAGMA user_version"), 14, "raw user_version");
+	is_int(raw_int(db, "PRAGMA user_version"), 15, "raw user_version");
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM "
 		    "sqlite_schema WHERE type = 'table' AND name = '%s'",
@@ -1404,14 +1420,13 @@ test_expiry_days(struct store *st, int64_t alice, int64_t bob,
 	rc |= sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	ok(rc == SQLITE_OK, "400 certificates written, moved and deleted "
 	    "behind the store's back");
-	kept_check(db, "cert_expiry_days", "day", "certificates",
+	kept_check(db, "cert_expiry_below", "day", "certificates",
 	    "status = 'valid'", "not_after / 86400",
 	    "the triggers keep every owner's count per day",
 	    "and nothing else");
-	kept_check(db, "cert_expiry_blocks", "block", "certificates",
-	    "status = 'valid'", "not_after / 86400 / 32",
-	    "and every owner's count per block of 32 days",
-	    "and no other block");
+	below_check(db, "cert_expiry_below", "certificates",
+	    "status = 'valid'", "not_after / 86400",
+	    "and how many expire on the days before each");
 	kept_check(db, "cert_counts", "0", "certificates", "1", "0",
 	    "the triggers keep every owner's certificate count",
 	    "and no other");
@@ -1515,10 +1530,12 @@ test_fail_days(struct store *st, int64_t alice, int64_t bob, int64_t aacc)
 	rc |= sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	ok(rc == SQLITE_OK, "300 orders written, moved and deleted behind "
 	    "the store's back");
-	kept_check(db, "order_fail_days", "day", "orders",
+	kept_check(db, "order_fail_below", "day", "orders",
 	    "status = 'invalid'", "updated / 86400",
 	    "the triggers keep every owner's failed orders per day",
 	    "and nothing else");
+	below_check(db, "order_fail_below", "orders", "status = 'invalid'",
+	    "updated / 86400", "and how many failed on the days before each");
 	for (i = 0; i < 400; i++) {
 		seed = seed * 1103515245 + 12345;
 		since = t0 + (int64_t)(seed >> 8) % (30 * day) - 15 * day;
@@ -1804,6 +1821,124 @@ test_strv_random(void)
 	    "names): pooled vectors equal jansson's", good, many);
 }
 
+/*
+ * The counts of 0015 at the edges of its days: certificates and failed
+ * orders on either side of day 0 (which SQLite's truncating division
+ * makes twice as long) and of the days next to it, asked for with bounds
+ * on those same seconds and at both ends of int64_t.
+ */
+static void
+test_dash_edges(struct store *st, int64_t alice, int64_t bob, int64_t aacc)
+{
+	static const int64_t	 at[] = { -2 * 86400 - 1, -2 * 86400,
+	    -86401, -86400, -86399, -1, 0, 1, 86399, 86400, 86401,
+	    2 * 86400 };
+	const int64_t		 bound[] = { INT64_MIN, INT64_MIN + 1,
+	    -2 * 86400 - 1, -2 * 86400, -86400, -86399, -1, 0, 1, 86399,
+	    86400, 2 * 86400, 2 * 86400 + 1, INT64_MAX };
+	const size_t		 nat = sizeof(at) / sizeof(at[0]);
+	const size_t		 nb = sizeof(bound) / sizeof(bound[0]);
+	struct store_counts	 c;
+	sqlite3			*db = NULL;
+	char			 sql[512], w[64];
+	int64_t			 owners[3] = { 0, 0, 0 }, from, soon;
+	long long		 valid, expiring, failed;
+	size_t			 i, j, k;
+	int			 rc = 0, bad = 0, checked = 0;
+
+	owners[1] = alice;
+	owners[2] = bob;
+	if (sqlite3_open(dbpath, &db) != SQLITE_OK)
+		tap_bail("sqlite3_open");
+	sqlite3_busy_timeout(db, 5000);
+	rc |= sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	for (i = 0; i < 3 * nat; i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO certificates (owner, "
+		    "account_id, serial, not_before, not_after, domains, "
+		    "chain_pem, status, created, updated) VALUES (%lld, %lld, "
+		    "'z%zu', 0, %lld, '[\"z.example\"]', 'pem', 'valid', 0, "
+		    "0)", (long long)(i % 2 ? alice : bob), (long long)aacc,
+		    i, (long long)at[i % nat]);
+		rc |= sqlite3_exec(db, sql, NULL, NULL, NULL);
+		snprintf(sql, sizeof(sql), "INSERT INTO orders (owner, "
+		    "account_id, status, domains, key_type, created, updated) "
+		    "VALUES (%lld, %lld, 'invalid', '[\"z%zu.example\"]', "
+		    "'ec-256', 0, %lld)", (long long)(i % 2 ? alice : bob),
+		    (long long)aacc, i, (long long)at[i % nat]);
+		rc |= sqlite3_exec(db, sql, NULL, NULL, NULL);
+	}
+	/* Across day 0 and back, out and in again. */
+	rc |= sqlite3_exec(db, "UPDATE certificates SET not_after = "
+	    "-not_after WHERE serial LIKE 'z%' AND id % 3 = 0; "
+	    "UPDATE certificates SET status = 'revoked' WHERE serial LIKE "
+	    "'z%' AND id % 5 = 1; DELETE FROM certificates WHERE serial "
+	    "LIKE 'z%' AND id % 7 = 2; UPDATE orders SET updated = "
+	    "-updated WHERE domains LIKE '%z%.example%' AND id % 3 = 0; "
+	    "UPDATE orders SET status = 'valid' WHERE domains LIKE "
+	    "'%z%.example%' AND id % 5 = 1; DELETE FROM orders WHERE "
+	    "domains LIKE '%z%.example%' AND id % 7 = 2", NULL, NULL, NULL);
+	rc |= sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	ok(rc == SQLITE_OK, "certificates and failed orders around day 0");
+	kept_check(db, "cert_expiry_below", "day", "certificates",
+	    "status = 'valid'", "not_after / 86400",
+	    "day 0's certificates counted as SQLite divides",
+	    "and no other day");
+	below_check(db, "cert_expiry_below", "certificates",
+	    "status = 'valid'", "not_after / 86400",
+	    "and those of the days before each");
+	kept_check(db, "order_fail_below", "day", "orders",
+	    "status = 'invalid'", "updated / 86400",
+	    "day 0's failed orders counted as SQLite divides",
+	    "and no other day");
+	below_check(db, "order_fail_below", "orders", "status = 'invalid'",
+	    "updated / 86400", "and those of the days before each");
+	for (i = 0; i < nb; i++)
+		for (j = 0; j < nb; j++)
+			for (k = 0; k < 3; k++) {
+				from = bound[i];
+				soon = bound[j];
+				if (k == 0)
+					snprintf(w, sizeof(w), "1");
+				else
+					snprintf(w, sizeof(w), "owner = %lld",
+					    (long long)owners[k]);
+				snprintf(sql, sizeof(sql), "SELECT count(*) "
+				    "FROM certificates WHERE status = "
+				    "'valid' AND not_after >= %lld AND %s",
+				    (long long)from, w);
+				valid = raw_int(db, sql);
+				snprintf(sql, sizeof(sql), "SELECT count(*) "
+				    "FROM certificates WHERE status = "
+				    "'valid' AND not_after >= %lld AND "
+				    "not_after < %lld AND %s",
+				    (long long)from, (long long)soon, w);
+				expiring = raw_int(db, sql);
+				/* since: the same bounds, the other way. */
+				snprintf(sql, sizeof(sql), "SELECT count(*) "
+				    "FROM orders WHERE status = 'invalid' "
+				    "AND updated >= %lld AND %s",
+				    (long long)soon, w);
+				failed = raw_int(db, sql);
+				if (store_dashboard_counts_from(st, owners[k],
+				    from, soon, soon, &c) != PANEL_OK ||
+				    c.certs_valid != valid ||
+				    c.certs_expiring != expiring ||
+				    c.orders_failed != failed)
+					bad++;
+				checked++;
+			}
+	ok(bad == 0, "valid, expiring and failed equal plain counts for %d "
+	    "pairs of bounds (%d differ)", checked, bad);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM certificates WHERE "
+	    "status = 'valid' AND not_after < 0");
+	ok(store_dashboard_counts(st, 0, 0, 0, &c) == PANEL_OK &&
+	    c.certs_expiring == raw_int(db, sql) && c.certs_valid ==
+	    raw_int(db, "SELECT count(*) FROM certificates WHERE status = "
+	    "'valid'"), "without a start: every valid certificate, and "
+	    "those before the end expiring");
+	sqlite3_close(db);
+}
+
 /* The string pool of list rows (store.c) and the vectors cut from it. */
 static void
 test_pool(void)
@@ -1941,6 +2076,7 @@ main(void)
 	test_list_certs(st, alice, bob, aacc, bacc);
 	test_expiry_days(st, alice, bob, aacc);
 	test_fail_days(st, alice, bob, aacc);
+	test_dash_edges(st, alice, bob, aacc);
 	test_two_connections(st);
 	test_order_counts(st, alice);
 	test_guard();
