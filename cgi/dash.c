@@ -347,13 +347,14 @@ dash_get(struct rq *rq)
 	f.owner = owner;
 	f.limit = LIST_MAX;
 	f.no_total = 1;
-	/* The HTML list shows neither error nor certificate. */
+	/* The HTML list shows neither error nor certificate; the expiring
+	 * certificates show the brief columns in either form. */
 	f.brief = !rq->req->want_json;
 	if ((rc = store_dashboard_counts_from(st, owner, now,
 	    now + SOON_DAYS * DAY, now - SINCE_DAYS * DAY, &cnt)) !=
 	    PANEL_OK ||
 	    (rc = store_dashboard_expiring_from(st, owner, now, LIST_MAX,
-	    f.brief, &exp)) != PANEL_OK ||
+	    1, &exp)) != PANEL_OK ||
 	    (rc = store_order_list(st, &f, &recent)) != PANEL_OK ||
 	    (rc = store_dashboard_failures(st, owner, 5, f.brief, &fail)) !=
 	    PANEL_OK)

@@ -1,9 +1,11 @@
--- 0015: the dashboard's time-bound counts from one row each.  0010, 0012
--- and 0013 kept counts per day (and per block of 32 days), and the
--- dashboard added up every day of a window: some 60 rows and a dozen
--- index searches a visit.  Here each day's row also holds how many come
--- before that day ("below"), so that "how many expire (or failed) before
--- day D" is the one row at or before D.  The counts are then
+-- 0015: the dashboard's time-bound counts from one row each, and its
+-- lists from indexes alone (at the end).
+--
+-- 0010, 0012 and 0013 kept counts per day (and per block of 32 days),
+-- and the dashboard added up every day of a window: some 60 rows and a
+-- dozen index searches a visit.  Here each day's row also holds how many
+-- come before that day ("below"), so that "how many expire (or failed)
+-- before day D" is the one row at or before D.  The counts are then
 -- differences: valid certificates are all of them less those expired
 -- before now, expiring ones those before now + 30 days less those before
 -- now, failures this week all of them less those before a week ago.
@@ -170,5 +172,28 @@ BEGIN
 	    WHERE NEW.status = 'invalid'
 	    ON CONFLICT (owner, day) DO UPDATE SET n = n + 1;
 END;
+
+-- The dashboard's lists read from an index alone.  "Expiring soonest"
+-- (store_sql.c ST_CERT_EXPIRING*_BRIEF) looked up each certificate's row,
+-- which holds its PEM chain, for four short columns; these hold them,
+-- for the valid certificates only.  id is spelt out so that the index
+-- order is the list's (not_after, id).  status stays a column: SQLite
+-- reads a partial index's WHERE columns from the rows, not from the
+-- WHERE.
+CREATE INDEX certificates_valid_expiry ON certificates(status, not_after,
+	id, order_id, serial, domains) WHERE status = 'valid';
+CREATE INDEX certificates_owner_valid_expiry ON certificates(owner,
+	status, not_after, id, order_id, serial, domains)
+	WHERE status = 'valid';
+-- "Recent failures" (ST_ORD_FAILURES*_BRIEF): 0008's indexes of the
+-- failed orders, with what the HTML list shows.
+DROP INDEX orders_failures;
+DROP INDEX orders_owner_failures;
+CREATE INDEX orders_failures ON orders(updated, id, status, domains,
+	challenge_type, auto, created, error)
+	WHERE status = 'invalid' OR error IS NOT NULL;
+CREATE INDEX orders_owner_failures ON orders(owner, updated, id, status,
+	domains, challenge_type, auto, created, error)
+	WHERE status = 'invalid' OR error IS NOT NULL;
 
 PRAGMA user_version = 15;

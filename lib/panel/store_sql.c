@@ -320,7 +320,8 @@ static const char *const sql[] = {
 	[ST_ORD_FAILURES_ALL] = "SELECT " ORD_PCOLS " FROM orders o "
 	    "WHERE (o.status = 'invalid' OR o.error IS NOT NULL) "
 	    "ORDER BY o.updated DESC, o.id DESC LIMIT ?2",
-	/* The same, brief (ORD_BCOLS and the error), for the HTML page. */
+	/* The same, brief (ORD_BCOLS and the error), for the HTML page:
+	 * 0015's orders_failures and orders_owner_failures hold them. */
 	[ST_ORD_FAILURES_BRIEF] = "SELECT " ORD_BCOLS ", o.error FROM orders o "
 	    "WHERE o.owner = ?1 AND (o.status = 'invalid' OR "
 	    "o.error IS NOT NULL) ORDER BY o.updated DESC, o.id DESC "
@@ -394,7 +395,9 @@ static const char *const sql[] = {
 	    "AND o.auto_renew = 1 AND NOT EXISTS (SELECT 1 FROM orders r "
 	    "WHERE r.renews = c.id AND r.status IN " ORD_ACTIVE ") "
 	    "ORDER BY c.renew_at, c.id LIMIT ?2",
-	/* certificates_owner_status and certificates_status_expiry (0005). */
+	/* certificates_owner_status and certificates_status_expiry (0006);
+	 * the brief ones certificates_owner_valid_expiry and
+	 * certificates_valid_expiry (0015), which hold their columns. */
 	/* ?3: not expired before then. */
 	[ST_CERT_EXPIRING] = "SELECT " CERT_LCOLS " FROM certificates c "
 	    "WHERE c.owner = ?1 AND c.status = 'valid' AND c.not_after >= ?3 "

@@ -1939,6 +1939,37 @@ test_dash_edges(struct store *st, int64_t alice, int64_t bob, int64_t aacc)
 	sqlite3_close(db);
 }
 
+/*
+ * The dashboard's lists come from 0015's indexes alone, in their order:
+ * no certificate or order row read, no sort.
+ */
+static void
+test_dash_plans(void)
+{
+	static const struct {
+		enum stmt	 id;
+		const char	*index;
+	} want[] = {
+		{ ST_CERT_EXPIRING_BRIEF,
+		    "COVERING INDEX certificates_owner_valid_expiry" },
+		{ ST_CERT_EXPIRING_ALL_BRIEF,
+		    "COVERING INDEX certificates_valid_expiry" },
+		{ ST_ORD_FAILURES_BRIEF,
+		    "COVERING INDEX orders_owner_failures" },
+		{ ST_ORD_FAILURES_ALL_BRIEF, "COVERING INDEX orders_failures" },
+	};
+	sqlite3	*db;
+	size_t	 i;
+
+	db = raw_open(dbpath);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		ok(plan_uses(db, want[i].id, want[i].index) &&
+		    !plan_uses(db, want[i].id, "TEMP B-TREE"),
+		    "dashboard list %zu: %s, no sort", i, want[i].index);
+	}
+	sqlite3_close(db);
+}
+
 /* The string pool of list rows (store.c) and the vectors cut from it. */
 static void
 test_pool(void)
@@ -2077,6 +2108,7 @@ main(void)
 	test_expiry_days(st, alice, bob, aacc);
 	test_fail_days(st, alice, bob, aacc);
 	test_dash_edges(st, alice, bob, aacc);
+	test_dash_plans();
 	test_two_connections(st);
 	test_order_counts(st, alice);
 	test_guard();
