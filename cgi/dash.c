@@ -17,7 +17,7 @@
 #define LIST_MAX	10
 #define ERROR_TEXT_MAX	300
 
-/* ISO 8601 of t as a JSON string, or null for 0. */
+/* ISO 8601 of t as a new JSON string, or null for 0; NULL on failure. */
 static json_t *
 json_time(int64_t t)
 {
@@ -25,7 +25,18 @@ json_time(int64_t t)
 
 	if (t <= 0)
 		return json_null();
-	return json_string(panel_time_iso((time_t)t, buf));
+	return json_string_nocheck(panel_time_iso((time_t)t, buf));
+}
+
+/*
+ * Sets o's member key (a literal) to v, which it steals; the members
+ * built one by one instead of through json_pack's format parser.  -1
+ * when v is NULL (it could not be made) or o refused it.
+ */
+static int
+set(json_t *o, const char *key, json_t *v)
+{
+	return json_object_set_new_nocheck(o, key, v);
 }
 
 /* "domains" (array) and "domains_text" ("a, b, c") of a row. */
@@ -124,18 +135,74 @@ orders_json(struct jsonw *w, const char *key,
 	jsonw_arr_end(w);
 }
 
+/* The last sweep for the HTML page: a new object (null when there was
+ * none), NULL when it could not be built. */
 static json_t *
 sweep_json(const struct store_sweep *s)
 {
+	json_t	*o;
+	int	 bad = 0;
+
 	if (s == NULL)
 		return json_null();
-	return json_pack("{s:I,s:o,s:o,s:b,s:o,s:s?}",
-	    "id", (json_int_t)s->id,
-	    "started", json_time(s->started),
-	    "finished", json_time(s->finished),
-	    "running", s->finished == 0,
-	    "ok", s->ok < 0 ? json_null() : json_boolean(s->ok),
-	    "summary", s->summary);
+	if ((o = json_object()) == NULL)
+		return NULL;
+	bad |= set(o, "id", json_integer(s->id));
+	bad |= set(o, "started", json_time(s->started));
+	bad |= set(o, "finished", json_time(s->finished));
+	bad |= set(o, "running", json_boolean(s->finished == 0));
+	bad |= set(o, "ok", s->ok < 0 ? json_null() : json_boolean(s->ok));
+	bad |= set(o, "summary", s->summary != NULL ?
+	    json_string(s->summary) : json_null());
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The last sweep written as read, as sweep_json's object would be. */
+static void
+sweep_jsonw(struct jsonw *w, const struct store_sweep *s)
+{
+	if (s == NULL) {
+		jsonw_null(w, "last_sweep");
+		return;
+	}
+	jsonw_obj(w, "last_sweep");
+	jsonw_int(w, "id", s->id);
+	page_json_time(w, "started", s->started);
+	page_json_time(w, "finished", s->finished);
+	jsonw_bool(w, "running", s->finished == 0);
+	if (s->ok < 0)
+		jsonw_null(w, "ok");
+	else
+		jsonw_bool(w, "ok", s->ok);
+	jsonw_str(w, "summary", s->summary);
+	jsonw_obj_end(w);
+}
+
+/* The HTML page's counts and last sweep: a new object, NULL when it
+ * could not be built. */
+static json_t *
+counts_json(const struct store_counts *c, const struct store_sweep *sw)
+{
+	json_t	*d;
+	int	 bad = 0;
+
+	if ((d = json_object()) == NULL)
+		return NULL;
+	bad |= set(d, "accounts", json_integer(c->accounts));
+	bad |= set(d, "orders_active", json_integer(c->orders_active));
+	bad |= set(d, "orders_failed", json_integer(c->orders_failed));
+	bad |= set(d, "certs_valid", json_integer(c->certs_valid));
+	bad |= set(d, "certs_expiring", json_integer(c->certs_expiring));
+	bad |= set(d, "last_sweep", sweep_json(sw));
+	if (bad) {
+		json_decref(d);
+		return NULL;
+	}
+	return d;
 }
 
 /* The HTML page's lists, read straight from the store's structs. */
@@ -315,9 +382,10 @@ dash_html(struct rq *rq, json_t *d, struct dash_rows *dr)
 	    dr->recent->n : 0, ord_fields, ORD_ERROR, recent_row, dr };
 	rows[2] = (struct tmpl_rows){ "failures", n, ord_fields, ORD__MAX,
 	    fail_row, dr };
-	json_object_set_new(d, "any_expiring", json_boolean(rows[0].n > 0));
-	json_object_set_new(d, "any_recent", json_boolean(rows[1].n > 0));
-	json_object_set_new(d, "any_failures", json_boolean(rows[2].n > 0));
+	if (set(d, "any_expiring", json_boolean(rows[0].n > 0)) == -1 ||
+	    set(d, "any_recent", json_boolean(rows[1].n > 0)) == -1 ||
+	    set(d, "any_failures", json_boolean(rows[2].n > 0)) == -1)
+		rq->resp->failed = 1;
 	if (!rq->resp->failed)
 		page_render_rows(rq, 200, "dashboard", d, rows, 3);
 	else
@@ -366,14 +434,7 @@ dash_get(struct rq *rq)
 	if (!rq->req->want_json) {
 		struct dash_rows	 dr = { exp, recent, fail, NULL, now };
 
-		d = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}",
-		    "accounts", (json_int_t)cnt.accounts,
-		    "orders_active", (json_int_t)cnt.orders_active,
-		    "orders_failed", (json_int_t)cnt.orders_failed,
-		    "certs_valid", (json_int_t)cnt.certs_valid,
-		    "certs_expiring", (json_int_t)cnt.certs_expiring,
-		    "last_sweep", sweep_json(sw));
-		if (d == NULL)
+		if ((d = counts_json(&cnt, sw)) == NULL)
 			rq->resp->failed = 1;
 		else
 			dash_html(rq, d, &dr);
@@ -390,9 +451,7 @@ dash_get(struct rq *rq)
 	expiring_json(&w, exp, now);
 	orders_json(&w, "recent", recent, 0);
 	orders_json(&w, "failures", fail, 1);
-	d = sweep_json(sw);
-	jsonw_value(&w, "last_sweep", d);
-	json_decref(d);
+	sweep_jsonw(&w, sw);
 	jsonw_obj_end(&w);
 	page_json_end(rq, &w);
 	goto out;
