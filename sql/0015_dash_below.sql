@@ -1,4 +1,5 @@
--- 0015: the dashboard's time-bound counts from one row each, and its
+-- 0015: the dashboard's time-bound counts from one row each, its
+-- standing numbers from one row per owner (dash_totals, below), and its
 -- lists from indexes alone (at the end).
 --
 -- 0010, 0012 and 0013 kept counts per day (and per block of 32 days),
@@ -6,9 +7,10 @@
 -- dozen index searches a visit.  Here each day's row also holds how many
 -- come before that day ("below"), so that "how many expire (or failed)
 -- before day D" is the one row at or before D.  The counts are then
--- differences: valid certificates are all of them less those expired
--- before now, expiring ones those before now + 30 days less those before
--- now, failures this week all of them less those before a week ago.
+-- differences: valid certificates are all of them (dash_totals) less
+-- those expired before now, expiring ones those before now + 30 days
+-- less those before now, failures this week all of them (dash_totals)
+-- less those before a week ago.
 -- Within the day of each bound the store counts rows one by one
 -- (store_cert.c store_dashboard_counts_from, store_sql.c
 -- ST_DASH_COUNTS*).
@@ -171,6 +173,162 @@ BEGIN
 	    0) FROM json_each(json_array(NEW.owner, 0)) o
 	    WHERE NEW.status = 'invalid'
 	    ON CONFLICT (owner, day) DO UPDATE SET n = n + 1;
+END;
+
+-- The four standing numbers of the dashboard in one row per owner (owner
+-- 0: everyone's), read with one search instead of four: 0007's
+-- dash_counts (a row per number) gives way to it, and the failed orders
+-- and valid certificates it also holds are the totals the differences
+-- above start from.  The triggers are 0007's, one set per number.
+DROP TRIGGER accounts_count_ins;
+DROP TRIGGER accounts_count_del;
+DROP TRIGGER accounts_count_upd;
+DROP TRIGGER orders_count_ins;
+DROP TRIGGER orders_count_del;
+DROP TRIGGER orders_count_upd;
+DROP TRIGGER certificates_count_ins;
+DROP TRIGGER certificates_count_del;
+DROP TRIGGER certificates_count_upd;
+DROP TABLE dash_counts;
+
+CREATE TABLE dash_totals (
+	owner		INTEGER NOT NULL PRIMARY KEY,	-- users.id, or 0
+	accounts_valid	INTEGER NOT NULL DEFAULT 0
+			CHECK (accounts_valid >= 0),
+	orders_active	INTEGER NOT NULL DEFAULT 0
+			CHECK (orders_active >= 0),	-- new ... processing
+	orders_failed	INTEGER NOT NULL DEFAULT 0
+			CHECK (orders_failed >= 0),	-- invalid
+	certs_valid	INTEGER NOT NULL DEFAULT 0
+			CHECK (certs_valid >= 0)
+) STRICT, WITHOUT ROWID;
+
+WITH per (owner, a, o, f, c) AS (
+	SELECT owner, sum(a), sum(o), sum(f), sum(c) FROM (
+	    SELECT owner, 1 AS a, 0 AS o, 0 AS f, 0 AS c FROM accounts
+	    WHERE status = 'valid'
+	    UNION ALL SELECT owner, 0, status <> 'invalid',
+	    status = 'invalid', 0 FROM orders WHERE status IN ('new',
+	    'pending', 'ready', 'processing', 'invalid')
+	    UNION ALL SELECT owner, 0, 0, 0, 1 FROM certificates
+	    WHERE status = 'valid')
+	GROUP BY owner)
+INSERT INTO dash_totals (owner, accounts_valid, orders_active,
+    orders_failed, certs_valid)
+	SELECT owner, a, o, f, c FROM per
+	UNION ALL SELECT 0, coalesce(sum(a), 0), coalesce(sum(o), 0),
+	    coalesce(sum(f), 0), coalesce(sum(c), 0) FROM per;
+
+CREATE TRIGGER dash_accounts_ins AFTER INSERT ON accounts
+WHEN NEW.status = 'valid'
+BEGIN
+	INSERT INTO dash_totals (owner, accounts_valid) VALUES
+	    (NEW.owner, 1), (0, 1)
+	    ON CONFLICT (owner) DO UPDATE SET
+	    accounts_valid = accounts_valid + 1;
+END;
+CREATE TRIGGER dash_accounts_del AFTER DELETE ON accounts
+WHEN OLD.status = 'valid'
+BEGIN
+	UPDATE dash_totals SET accounts_valid = accounts_valid - 1
+	    WHERE owner IN (OLD.owner, 0);
+END;
+CREATE TRIGGER dash_accounts_upd AFTER UPDATE OF status, owner ON accounts
+WHEN (OLD.status = 'valid') <> (NEW.status = 'valid')
+    OR (NEW.status = 'valid' AND OLD.owner <> NEW.owner)
+BEGIN
+	UPDATE dash_totals SET accounts_valid = accounts_valid - 1
+	    WHERE OLD.status = 'valid' AND owner IN (OLD.owner, 0);
+	INSERT INTO dash_totals (owner, accounts_valid)
+	    SELECT value, 1 FROM json_each(json_array(NEW.owner, 0))
+	    WHERE NEW.status = 'valid'
+	    ON CONFLICT (owner) DO UPDATE SET
+	    accounts_valid = accounts_valid + 1;
+END;
+
+CREATE TRIGGER dash_orders_active_ins AFTER INSERT ON orders
+WHEN NEW.status IN ('new', 'pending', 'ready', 'processing')
+BEGIN
+	INSERT INTO dash_totals (owner, orders_active) VALUES
+	    (NEW.owner, 1), (0, 1)
+	    ON CONFLICT (owner) DO UPDATE SET
+	    orders_active = orders_active + 1;
+END;
+CREATE TRIGGER dash_orders_active_del AFTER DELETE ON orders
+WHEN OLD.status IN ('new', 'pending', 'ready', 'processing')
+BEGIN
+	UPDATE dash_totals SET orders_active = orders_active - 1
+	    WHERE owner IN (OLD.owner, 0);
+END;
+CREATE TRIGGER dash_orders_active_upd AFTER UPDATE OF status, owner
+    ON orders
+WHEN (OLD.status IN ('new', 'pending', 'ready', 'processing')) <>
+    (NEW.status IN ('new', 'pending', 'ready', 'processing'))
+    OR (NEW.status IN ('new', 'pending', 'ready', 'processing')
+    AND OLD.owner <> NEW.owner)
+BEGIN
+	UPDATE dash_totals SET orders_active = orders_active - 1
+	    WHERE OLD.status IN ('new', 'pending', 'ready', 'processing')
+	    AND owner IN (OLD.owner, 0);
+	INSERT INTO dash_totals (owner, orders_active)
+	    SELECT value, 1 FROM json_each(json_array(NEW.owner, 0))
+	    WHERE NEW.status IN ('new', 'pending', 'ready', 'processing')
+	    ON CONFLICT (owner) DO UPDATE SET
+	    orders_active = orders_active + 1;
+END;
+
+CREATE TRIGGER dash_orders_failed_ins AFTER INSERT ON orders
+WHEN NEW.status = 'invalid'
+BEGIN
+	INSERT INTO dash_totals (owner, orders_failed) VALUES
+	    (NEW.owner, 1), (0, 1)
+	    ON CONFLICT (owner) DO UPDATE SET
+	    orders_failed = orders_failed + 1;
+END;
+CREATE TRIGGER dash_orders_failed_del AFTER DELETE ON orders
+WHEN OLD.status = 'invalid'
+BEGIN
+	UPDATE dash_totals SET orders_failed = orders_failed - 1
+	    WHERE owner IN (OLD.owner, 0);
+END;
+CREATE TRIGGER dash_orders_failed_upd AFTER UPDATE OF status, owner
+    ON orders
+WHEN (OLD.status = 'invalid') <> (NEW.status = 'invalid')
+    OR (NEW.status = 'invalid' AND OLD.owner <> NEW.owner)
+BEGIN
+	UPDATE dash_totals SET orders_failed = orders_failed - 1
+	    WHERE OLD.status = 'invalid' AND owner IN (OLD.owner, 0);
+	INSERT INTO dash_totals (owner, orders_failed)
+	    SELECT value, 1 FROM json_each(json_array(NEW.owner, 0))
+	    WHERE NEW.status = 'invalid'
+	    ON CONFLICT (owner) DO UPDATE SET
+	    orders_failed = orders_failed + 1;
+END;
+
+CREATE TRIGGER dash_certs_ins AFTER INSERT ON certificates
+WHEN NEW.status = 'valid'
+BEGIN
+	INSERT INTO dash_totals (owner, certs_valid) VALUES
+	    (NEW.owner, 1), (0, 1)
+	    ON CONFLICT (owner) DO UPDATE SET certs_valid = certs_valid + 1;
+END;
+CREATE TRIGGER dash_certs_del AFTER DELETE ON certificates
+WHEN OLD.status = 'valid'
+BEGIN
+	UPDATE dash_totals SET certs_valid = certs_valid - 1
+	    WHERE owner IN (OLD.owner, 0);
+END;
+CREATE TRIGGER dash_certs_upd AFTER UPDATE OF status, owner
+    ON certificates
+WHEN (OLD.status = 'valid') <> (NEW.status = 'valid')
+    OR (NEW.status = 'valid' AND OLD.owner <> NEW.owner)
+BEGIN
+	UPDATE dash_totals SET certs_valid = certs_valid - 1
+	    WHERE OLD.status = 'valid' AND owner IN (OLD.owner, 0);
+	INSERT INTO dash_totals (owner, certs_valid)
+	    SELECT value, 1 FROM json_each(json_array(NEW.owner, 0))
+	    WHERE NEW.status = 'valid'
+	    ON CONFLICT (owner) DO UPDATE SET certs_valid = certs_valid + 1;
 END;
 
 -- The dashboard's lists read from an index alone.  "Expiring soonest"

@@ -86,10 +86,6 @@
 			"CASE WHEN ?10 THEN hash END"
 /* What the pages show of an entry: AUDIT_COLS without the hashes. */
 #define AUDIT_PCOLS	"id, at, actor, ip, action, object, result, detail"
-/* A count the triggers of 0007 keep, for owner ?1 (0: everyone); the
- * row itself, not an aggregate of it (max() costs an aggregate step). */
-#define DASH_KEPT(what)	"coalesce((SELECT n FROM dash_counts " \
-			"WHERE owner = ?1 AND what = '" what "'), 0)"
 /*
  * How many of owner ?1's rows (0: everyone's) kept in a table of 0015
  * fall on a day before day d: the below of the last day up to d, and its
@@ -98,9 +94,6 @@
 #define BELOW(table, d)	"coalesce((SELECT below + (day < " d ") * n " \
 			"FROM " table " WHERE owner = ?1 AND day <= " d " " \
 			"ORDER BY day DESC LIMIT 1), 0)"
-/* All of owner ?1's rows of that table: the last day's below and n. */
-#define ALL_OF(table)	"coalesce((SELECT below + n FROM " table " " \
-			"WHERE owner = ?1 ORDER BY day DESC LIMIT 1), 0)"
 /*
  * Valid certificates (w: of owner ?1, or "") expiring before t, whose
  * day is d and whose day starts at lo: the days before d from 0015, and
@@ -120,16 +113,18 @@
  * The dashboard's counts (store_dashboard_counts_from).  ?1 owner (0:
  * everyone); for each of from, soon and since: its day, the day's first
  * second and itself (?2-?4, ?5-?7, ?8-?10).  Columns: active accounts,
- * active orders (0007), valid certificates, those expiring before from,
- * those before soon, failed orders, those last updated before since.
+ * active orders, valid certificates (0015's dash_totals, whose row may
+ * be missing: NULL, read as 0), those expiring before from, those before
+ * soon, failed orders (dash_totals), those last updated before since.
  */
-#define DASH_COUNTS(w)	"SELECT " DASH_KEPT("accounts_valid") ", " \
-			DASH_KEPT("orders_active") ", " \
-			ALL_OF("cert_expiry_below") ", " \
+#define DASH_COUNTS(w)	"SELECT t.accounts_valid, t.orders_active, " \
+			"t.certs_valid, " \
 			CERTS_BEFORE(w, "?2", "?3", "?4") ", " \
 			CERTS_BEFORE(w, "?5", "?6", "?7") ", " \
-			ALL_OF("order_fail_below") ", " \
-			FAILS_BEFORE(w, "?8", "?9", "?10")
+			"t.orders_failed, " \
+			FAILS_BEFORE(w, "?8", "?9", "?10") " " \
+			"FROM (SELECT 1) LEFT JOIN dash_totals t " \
+			"ON t.owner = ?1"
 /* ?1 before (id), ?2 actor, ?3 action, ?4 action prefix, ?5 object,
  * ?6 result, ?7 from, ?8 to (at), ?9 limit. */
 #define AUDIT_FILTER	"id < ?1 AND (?2 IS NULL OR actor = ?2) " \

@@ -27,7 +27,7 @@ static const char *const tables[] = {
 	"users", "sessions", "api_tokens", "login_attempts", "settings",
 	"audit_log", "accounts", "orders", "authorizations", "challenges",
 	"certificates", "order_events", "billing_intents", "alerts",
-	"sweep_runs", "dash_counts", "order_counts", "cert_counts",
+	"sweep_runs", "dash_totals", "order_counts", "cert_counts",
 	"cert_expiry_below", "order_fail_below",
 };
 
@@ -97,6 +97,34 @@ below_check(sqlite3 *db, const char *table, const char *from,
 	    "<> (SELECT count(*) FROM %s r WHERE %s AND (k.owner = 0 OR "
 	    "r.owner = k.owner) AND %s < k.day)", table, from, where, expr);
 	is_int(raw_int(db, sql), 0, msg);
+}
+
+/*
+ * Each row of dash_totals (0015) holds its owner's (0: everyone's)
+ * numbers, and every owner with one of them has a row.
+ */
+static void
+totals_check(sqlite3 *db, const char *msg, const char *msg2)
+{
+#define MINE	"(t.owner = 0 OR owner = t.owner)"
+	static const char	 sql[] = "SELECT count(*) FROM dash_totals t "
+	    "WHERE accounts_valid <> (SELECT count(*) FROM accounts WHERE "
+	    "status = 'valid' AND " MINE ") OR orders_active <> (SELECT "
+	    "count(*) FROM orders WHERE status IN ('new', 'pending', "
+	    "'ready', 'processing') AND " MINE ") OR orders_failed <> "
+	    "(SELECT count(*) FROM orders WHERE status = 'invalid' AND "
+	    MINE ") OR certs_valid <> (SELECT count(*) FROM certificates "
+	    "WHERE status = 'valid' AND " MINE ")";
+#undef MINE
+	static const char	 missing[] = "SELECT count(*) FROM (SELECT 0 "
+	    "AS owner UNION SELECT owner FROM accounts WHERE status = "
+	    "'valid' UNION SELECT owner FROM orders WHERE status IN ('new', "
+	    "'pending', 'ready', 'processing', 'invalid') UNION SELECT "
+	    "owner FROM certificates WHERE status = 'valid') WHERE owner "
+	    "NOT IN (SELECT owner FROM dash_totals)";
+
+	is_int(raw_int(db, sql), 0, msg);
+	is_int(raw_int(db, missing), 0, msg2);
 }
 
 static void
@@ -1877,8 +1905,28 @@ test_dash_edges(struct store *st, int64_t alice, int64_t bob, int64_t aacc)
 	    "UPDATE orders SET status = 'valid' WHERE domains LIKE "
 	    "'%z%.example%' AND id % 5 = 1; DELETE FROM orders WHERE "
 	    "domains LIKE '%z%.example%' AND id % 7 = 2", NULL, NULL, NULL);
+	/* Accounts in and out of 'valid', between owners, and gone. */
+	for (i = 0; i < 40; i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO accounts (owner, "
+		    "ca_url, key_type, status, created, updated) VALUES "
+		    "(%lld, 'https://z.example/%zu', 'ec-256', '%s', 0, 0)",
+		    (long long)(i % 3 ? alice : bob), i,
+		    i % 4 ? "valid" : "new");
+		rc |= sqlite3_exec(db, sql, NULL, NULL, NULL);
+	}
+	snprintf(sql, sizeof(sql), "UPDATE accounts SET status = CASE "
+	    "status WHEN 'valid' THEN 'deactivated' ELSE 'valid' END WHERE "
+	    "ca_url LIKE 'https://z.example/%%' AND id %% 3 = 0; UPDATE "
+	    "accounts SET owner = %lld WHERE ca_url LIKE "
+	    "'https://z.example/%%' AND id %% 5 = 1; DELETE FROM accounts "
+	    "WHERE ca_url LIKE 'https://z.example/%%' AND id %% 7 = 2",
+	    (long long)bob);
+	rc |= sqlite3_exec(db, sql, NULL, NULL, NULL);
 	rc |= sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	ok(rc == SQLITE_OK, "certificates and failed orders around day 0");
+	ok(rc == SQLITE_OK, "certificates and failed orders around day 0, "
+	    "accounts moved");
+	totals_check(db, "dash_totals holds every owner's numbers",
+	    "and a row for every owner who has one");
 	kept_check(db, "cert_expiry_below", "day", "certificates",
 	    "status = 'valid'", "not_after / 86400",
 	    "day 0's certificates counted as SQLite divides",
@@ -1929,6 +1977,23 @@ test_dash_edges(struct store *st, int64_t alice, int64_t bob, int64_t aacc)
 			}
 	ok(bad == 0, "valid, expiring and failed equal plain counts for %d "
 	    "pairs of bounds (%d differ)", checked, bad);
+	for (k = 0, bad = 0; k < 3; k++) {
+		snprintf(w, sizeof(w), k ? "owner = %lld" : "%lld = 0",
+		    (long long)owners[k]);
+		snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM "
+		    "accounts WHERE status = 'valid' AND %s) * 1000000 + "
+		    "(SELECT count(*) FROM orders WHERE status IN ('new', "
+		    "'pending', 'ready', 'processing') AND %s)", w, w);
+		if (store_dashboard_counts_from(st, owners[k], 0, 0, 0, &c) !=
+		    PANEL_OK || c.accounts * 1000000 + c.orders_active !=
+		    raw_int(db, sql))
+			bad++;
+	}
+	ok(bad == 0, "active accounts and orders of each owner and of all");
+	ok(store_dashboard_counts_from(st, 999999, 0, 1, 0, &c) == PANEL_OK &&
+	    c.accounts == 0 && c.orders_active == 0 && c.certs_valid == 0 &&
+	    c.certs_expiring == 0 && c.orders_failed == 0,
+	    "an owner with nothing: zeros");
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM certificates WHERE "
 	    "status = 'valid' AND not_after < 0");
 	ok(store_dashboard_counts(st, 0, 0, 0, &c) == PANEL_OK &&
