@@ -33,65 +33,137 @@ days_left(int64_t not_after, int64_t now)
 /* ------------------------------------------------------------------ */
 /* GET /acme/certificates                                               */
 
-/* A certificate as the API shows it (never the chain or the key). */
-static json_t *
-cert_json(const struct store_cert *c, int64_t now)
+/* A certificate as the API shows it (never the chain or the key),
+ * written as read. */
+static void
+cert_jsonw(struct jsonw *w, const struct store_cert *c, int64_t now)
 {
-	json_t	*d = json_array();
 	size_t	 i;
 
-	for (i = 0; d != NULL && i < c->ndomains; i++)
-		json_array_append_new(d, json_string(c->domains[i]));
-	return json_pack("{s:I,s:o,s:o,s:s,s:o,s:o,s:I,s:s,s:I,s:o,s:o,"
-	    "s:o}",
-	    "id", (json_int_t)c->id,
-	    "order_id", c->order_id > 0 ?
-	    json_integer((json_int_t)c->order_id) : json_null(),
-	    "domains", d,
-	    "serial", c->serial != NULL ? c->serial : "",
-	    "not_before", page_time(c->not_before, 1),
-	    "not_after", page_time(c->not_after, 1),
-	    "days_left", (json_int_t)days_left(c->not_after, now),
-	    "status", store_cert_status_name(c->status),
-	    "account_id", (json_int_t)c->account_id,
-	    "renew_at", page_time(c->renew_at, 1),
-	    "revoked_reason", c->revoked_reason >= 0 ?
-	    json_integer(c->revoked_reason) : json_null(),
-	    "replaced_by", c->replaced_by > 0 ?
-	    json_integer((json_int_t)c->replaced_by) : json_null());
+	jsonw_obj(w, NULL);
+	jsonw_int(w, "id", c->id);
+	if (c->order_id > 0)
+		jsonw_int(w, "order_id", c->order_id);
+	else
+		jsonw_null(w, "order_id");
+	jsonw_arr(w, "domains");
+	for (i = 0; i < c->ndomains; i++)
+		jsonw_str(w, NULL, c->domains[i]);
+	jsonw_arr_end(w);
+	jsonw_str(w, "serial", c->serial != NULL ? c->serial : "");
+	page_json_time(w, "not_before", c->not_before);
+	page_json_time(w, "not_after", c->not_after);
+	jsonw_int(w, "days_left", days_left(c->not_after, now));
+	jsonw_str(w, "status", store_cert_status_name(c->status));
+	jsonw_int(w, "account_id", c->account_id);
+	page_json_time(w, "renew_at", c->renew_at);
+	if (c->revoked_reason >= 0)
+		jsonw_int(w, "revoked_reason", c->revoked_reason);
+	else
+		jsonw_null(w, "revoked_reason");
+	if (c->replaced_by > 0)
+		jsonw_int(w, "replaced_by", c->replaced_by);
+	else
+		jsonw_null(w, "replaced_by");
+	jsonw_obj_end(w);
 }
 
-/* A certificate as the list page shows it. */
-static json_t *
-cert_page(const struct store_cert *c, int64_t now, int64_t viewer)
-{
-	struct resp	 b;
-	json_t		*j;
-	size_t		 i;
-	int64_t		 left = days_left(c->not_after, now);
+/* The fields of a row of the list page. */
+enum cert_field {
+	CF_ID,
+	CF_DOMAINS_TEXT,
+	CF_NOT_AFTER,
+	CF_DAYS_LEFT,
+	CF_STATUS,
+	CF_SERIAL,
+	CF_URGENT,
+	CF_REVOCABLE,
+	CF_OWN_KEY,
+	CF_ORDER_ID,
+	CF__MAX
+};
 
-	memset(&b, 0, sizeof(b));
-	for (i = 0; i < c->ndomains; i++) {
-		if (i > 0)
-			resp_puts(&b, ", ");
-		resp_puts(&b, c->domains[i]);
+static const char *const cert_fields[] = {
+	[CF_ID] = "id",
+	[CF_DOMAINS_TEXT] = "domains_text",
+	[CF_NOT_AFTER] = "not_after",
+	[CF_DAYS_LEFT] = "days_left",
+	[CF_STATUS] = "status",
+	[CF_SERIAL] = "serial",
+	[CF_URGENT] = "urgent",
+	[CF_REVOCABLE] = "revocable",
+	[CF_OWN_KEY] = "own_key",
+	[CF_ORDER_ID] = "order_id",
+};
+_Static_assert(sizeof(cert_fields) / sizeof(cert_fields[0]) == CF__MAX,
+    "cert_fields");
+
+/* The list page's rows, read straight from the store's list. */
+struct cert_rows {
+	const struct store_cert_list	*l;
+	int64_t				 now;
+	int64_t				 viewer;	/* users.id */
+};
+
+/* Field f of row i as the list page shows it; -1 for a certificate
+ * without an order (no order_id, as if the row had no such field). */
+static int
+cert_row(const void *ctx, size_t i, size_t f, struct tmpl_val *v)
+{
+	const struct cert_rows	*r = ctx;
+	const struct store_cert	*c = &r->l->v[i];
+	int64_t			 left = days_left(c->not_after, r->now);
+
+	switch ((enum cert_field)f) {
+	case CF_ID:
+		v->type = TV_INT;
+		v->i = c->id;
+		break;
+	case CF_DOMAINS_TEXT:
+		v->type = TV_STRV;
+		v->v = c->domains;
+		v->nv = c->ndomains;
+		break;
+	case CF_NOT_AFTER:
+		v->type = TV_STR;
+		v->s = c->not_after > 0 ?
+		    panel_time_min((time_t)c->not_after, v->buf) : NULL;
+		break;
+	case CF_DAYS_LEFT:
+		v->type = TV_INT;
+		v->i = left;
+		break;
+	case CF_STATUS:
+		v->type = TV_STR;
+		v->s = left < 0 && c->status == STORE_CERT_VALID ? "expired" :
+		    store_cert_status_name(c->status);
+		break;
+	case CF_SERIAL:
+		v->type = TV_STR;
+		v->s = c->serial != NULL ? c->serial : "";
+		break;
+	case CF_URGENT:
+		v->type = TV_BOOL;
+		v->i = c->status == STORE_CERT_VALID && left < URGENT_DAYS;
+		break;
+	case CF_REVOCABLE:
+		v->type = TV_BOOL;
+		v->i = c->status != STORE_CERT_REVOKED && left >= 0;
+		break;
+	case CF_OWN_KEY:
+		v->type = TV_BOOL;
+		v->i = c->owner == r->viewer;
+		break;
+	case CF_ORDER_ID:
+		if (c->order_id <= 0)
+			return -1;
+		v->type = TV_INT;
+		v->i = c->order_id;
+		break;
+	default:
+		return -1;
 	}
-	j = json_pack("{s:I,s:s,s:o,s:I,s:s,s:s,s:b,s:b,s:b}",
-	    "id", (json_int_t)c->id,
-	    "domains_text", b.body != NULL && !b.failed ? b.body : "",
-	    "not_after", page_time(c->not_after, 0),
-	    "days_left", (json_int_t)left,
-	    "status", left < 0 && c->status == STORE_CERT_VALID ? "expired" :
-	    store_cert_status_name(c->status),
-	    "serial", c->serial != NULL ? c->serial : "",
-	    "urgent", c->status == STORE_CERT_VALID && left < URGENT_DAYS,
-	    "revocable", c->status != STORE_CERT_REVOKED && left >= 0,
-	    "own_key", c->owner == viewer);
-	resp_clear(&b);
-	if (j != NULL && c->order_id > 0)
-		json_object_set_new(j, "order_id",
-		    json_integer((json_int_t)c->order_id));
-	return j;
+	return 0;
 }
 
 /* The cursor of the page after l's last row as "NOT_AFTER.ID" (the
@@ -107,40 +179,63 @@ next_text(const struct store_cert_list *l, char buf[48])
 }
 
 /*
- * The list page's data for the page after cur (NULL: the first), with an
- * error message when given.  New reference, or NULL with *pe set.
+ * The HTML list page after cur (NULL: the first) with status; with an
+ * error message at the top (and next to field, when given) for a form
+ * sent back, as page_form_error shows one.  The rows are read from the
+ * store's list; only the page's few other values are a JSON object.
+ * PANEL_OK when a page (or the 500 of one that could not be built) is
+ * written; the store's error otherwise, nothing written.
  */
-static json_t *
-list_data(struct rq *rq, const struct store_cert_cursor *cur,
-    enum panel_err *pe)
+static enum panel_err
+list_page(struct rq *rq, int status, const struct store_cert_cursor *cur,
+    const char *error, const char *field)
 {
 	struct store_cert_list	*l = NULL;
-	json_t			*arr, *d;
-	int64_t			 now = time(NULL);
-	size_t			 i;
-	char			 next[48];
+	struct cert_rows	 cr;
+	struct tmpl_rows	 rows;
+	json_t			*d;
+	enum panel_err		 pe;
+	const char		*nt;
+	char			 next[48], key[64];
+	int			 bad = 0;
 
-	if ((*pe = store_cert_list(rq->pn->st, auth_owner(rq->user), cur,
+	if ((pe = store_cert_list(rq->pn->st, auth_owner(rq->user), cur,
 	    CERTS_PAGE, &l)) != PANEL_OK)
-		return NULL;
-	if ((arr = json_array()) == NULL) {
-		store_cert_list_free(l);
-		*pe = PANEL_ERR_NOMEM;
-		return NULL;
+		return pe;
+	cr.l = l;
+	cr.now = time(NULL);
+	cr.viewer = rq->user->user_id;
+	rows = (struct tmpl_rows){ "certificates", l->n, cert_fields,
+	    CF__MAX, cert_row, &cr };
+	nt = next_text(l, next);
+	if ((d = json_object()) == NULL)
+		bad = 1;
+	else {
+		bad |= json_object_set_new_nocheck(d, "has_certificates",
+		    json_boolean(l->n > 0));
+		bad |= json_object_set_new_nocheck(d, "total",
+		    json_integer(l->total));
+		bad |= json_object_set_new_nocheck(d, "has_prev",
+		    json_boolean(cur != NULL));
+		bad |= json_object_set_new_nocheck(d, "next", nt != NULL ?
+		    json_string_nocheck(nt) : json_null());
+		if (error != NULL) {
+			bad |= json_object_set_new(d, "error",
+			    json_string(error));
+			if (field != NULL && *field != '\0' &&
+			    snprintf(key, sizeof(key), "err_%s", field) <
+			    (int)sizeof(key))
+				bad |= json_object_set_new(d, key,
+				    json_string(error));
+		}
 	}
-	for (i = 0; i < l->n; i++)
-		json_array_append_new(arr, cert_page(&l->v[i], now,
-		    rq->user->user_id));
-	d = json_pack("{s:b,s:o,s:I,s:b,s:s?}",
-	    "has_certificates", json_array_size(arr) > 0,
-	    "certificates", arr,
-	    "total", (json_int_t)l->total,
-	    "has_prev", cur != NULL,
-	    "next", next_text(l, next));
+	if (bad) {
+		json_decref(d);
+		rq->resp->failed = 1;
+	} else
+		page_render_rows(rq, status, "certificates", d, &rows, 1);
 	store_cert_list_free(l);
-	if (d == NULL)
-		*pe = PANEL_ERR_NOMEM;
-	return d;
+	return PANEL_OK;
 }
 
 /*
@@ -177,21 +272,19 @@ certs_list(struct rq *rq)
 {
 	struct store_cert_list		*l = NULL;
 	struct store_cert_cursor	 cur;
+	struct jsonw			 w;
 	enum panel_err			 pe;
-	json_t				*arr, *d;
 	int64_t				 now = time(NULL);
 	size_t				 i;
 	int				 has;
 	char				 next[48];
-	const char			*nt;
 
 	if ((has = after_param(rq, &cur)) == -1)
 		return;
 	if (!rq->req->want_json) {
-		if ((d = list_data(rq, has ? &cur : NULL, &pe)) == NULL)
+		if ((pe = list_page(rq, 200, has ? &cur : NULL, NULL, NULL)) !=
+		    PANEL_OK)
 			page_store_fail(rq, pe, "No certificates.");
-		else
-			page_render(rq, 200, "certificates", d);
 		return;
 	}
 	if ((pe = store_cert_list(rq->pn->st, auth_owner(rq->user),
@@ -199,22 +292,40 @@ certs_list(struct rq *rq)
 		page_store_fail(rq, pe, "No certificates.");
 		return;
 	}
-	if ((arr = json_array()) == NULL) {
-		store_cert_list_free(l);
-		rq->resp->failed = 1;
-		return;
-	}
+	/* Written as read: no JSON tree per row. */
+	page_json_begin(rq, 200, &w);
+	jsonw_obj(&w, NULL);
+	jsonw_arr(&w, "certificates");
 	for (i = 0; i < l->n; i++)
-		json_array_append_new(arr, cert_json(&l->v[i], now));
-	nt = next_text(l, next);
-	resp_json(rq->resp, 200, json_pack("{s:o,s:I,s:o}", "certificates",
-	    arr, "total", (json_int_t)l->total, "next", nt != NULL ?
-	    json_string(nt) : json_null()));
+		cert_jsonw(&w, &l->v[i], now);
+	jsonw_arr_end(&w);
+	jsonw_int(&w, "total", l->total);
+	jsonw_str(&w, "next", next_text(l, next));
+	jsonw_obj_end(&w);
+	page_json_end(rq, &w);
 	store_cert_list_free(l);
 }
 
 /* ------------------------------------------------------------------ */
 /* POST /acme/certificates/{id}/revoke                                  */
+
+/*
+ * A revocation that failed: the list page again with the message, as
+ * page_ops_error shows one with a form (its status, code and defaults),
+ * or page_ops_error itself for the API and when the list cannot be read.
+ */
+static void
+revoke_failed(struct rq *rq, const struct ops_err *e)
+{
+	int	 status = e->status;
+
+	if (status < 400 || status > 599)
+		status = 500;
+	if (rq->req->want_json || list_page(rq, status, NULL,
+	    e->msg[0] != '\0' ? e->msg : "The action failed.", e->field) !=
+	    PANEL_OK)
+		page_ops_error(rq, e, NULL, NULL);
+}
 
 void
 certs_revoke(struct rq *rq)
@@ -258,38 +369,38 @@ certs_revoke(struct rq *rq)
 			const char *msg = "Choose a reason: unspecified (0), "
 			    "key compromise (1), affiliation changed (3), "
 			    "superseded (4) or cessation of operation (5).";
-			json_t	*d = NULL;
 
-			if (!rq->req->want_json &&
-			    (d = list_data(rq, 0, &pe)) == NULL) {
+			if (rq->req->want_json)
+				page_form_error(rq, "certificates", NULL,
+				    "reason", msg);
+			else if (list_page(rq, 422, NULL, msg, "reason") !=
+			    PANEL_OK)
 				page_error(rq, 422, "invalid", msg, "reason");
-				goto out;
-			}
-			page_form_error(rq, "certificates", d, "reason", msg);
 			goto out;
 		}
 	}
 	page_ops(rq, &op);
 	if ((pe = ops_cert_revoke(&op, c->id, owner, reason, &oe)) !=
 	    PANEL_OK) {
-		json_t	*d = NULL;
-
 		if (oe.status == 0)
 			snprintf(oe.msg, sizeof(oe.msg), "Revocation failed: "
 			    "%s.", panel_strerror(pe));
-		if (!rq->req->want_json)
-			d = list_data(rq, 0, &pe);
-		page_ops_error(rq, &oe, d != NULL ? "certificates" : NULL, d);
+		revoke_failed(rq, &oe);
 		goto out;
 	}
 	if (rq->req->want_json) {
+		struct jsonw	 w;
+
 		store_cert_free(c);
 		c = NULL;
 		if ((pe = store_cert_get(rq->pn->st, rq->id, owner, &c)) !=
 		    PANEL_OK)
 			page_store_fail(rq, pe, "No such certificate.");
-		else
-			resp_json(rq->resp, 200, cert_json(c, time(NULL)));
+		else {
+			page_json_begin(rq, 200, &w);
+			cert_jsonw(&w, c, time(NULL));
+			page_json_end(rq, &w);
+		}
 	} else
 		page_redirect(rq, "/acme/certificates");
 out:
