@@ -200,7 +200,7 @@ list_page(struct rq *rq, int status, const struct store_cert_cursor *cur,
 	int			 bad = 0;
 
 	if ((pe = store_cert_list(rq->pn->st, auth_owner(rq->user), cur,
-	    CERTS_PAGE, &l)) != PANEL_OK)
+	    CERTS_PAGE, 1, &l)) != PANEL_OK)
 		return pe;
 	cr.l = l;
 	cr.now = time(NULL);
@@ -288,7 +288,7 @@ certs_list(struct rq *rq)
 		return;
 	}
 	if ((pe = store_cert_list(rq->pn->st, auth_owner(rq->user),
-	    has ? &cur : NULL, CERTS_PAGE, &l)) != PANEL_OK) {
+	    has ? &cur : NULL, CERTS_PAGE, 0, &l)) != PANEL_OK) {
 		page_store_fail(rq, pe, "No certificates.");
 		return;
 	}

@@ -601,10 +601,12 @@ enum panel_err	 store_cert_by_order(struct store *st, int64_t order_id,
 		    int64_t owner, struct store_cert **out);
 /* Certificates of owner (0: all) soonest expiry first, a page of limit
  * (0: 50, at most 500) after the cursor after (NULL: from the first);
- * total counts them all, next is the next page's cursor. */
+ * total counts them all, next is the next page's cursor.  brief: only
+ * id, order_id, owner, serial, not_after, domains and status (what the
+ * list page shows), the rest zero. */
 enum panel_err	 store_cert_list(struct store *st, int64_t owner,
 		    const struct store_cert_cursor *after, unsigned limit,
-		    struct store_cert_list **out);
+		    int brief, struct store_cert_list **out);
 enum panel_err	 store_cert_set_key(struct store *st, int64_t id,
 		    const unsigned char *key_enc, size_t len);
 /* Marks revoked with an RFC 5280 reason; NOTFOUND if not valid. */

@@ -70,6 +70,21 @@ cert_brief_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
 	return 0;
 }
 
+/* CERT_LBCOLS: CERT_BCOLS, then 5 owner, status; the rest stays zero. */
+static int
+cert_list_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
+{
+	struct store_cert	*c = arg;
+
+	if (cert_brief_row(s, arg, pp) == -1)
+		return -1;
+	c->owner = col_int(s, 5);
+	if (store_cert_status_parse((const char *)sqlite3_column_text(s, 6),
+	    &c->status) == -1)
+		c->status = STORE_CERT_REVOKED;
+	return 0;
+}
+
 static void
 cert_clear(struct store_cert *c)
 {
@@ -213,7 +228,7 @@ cert_rows(struct store *st, sqlite3_stmt *s, struct store_cert_list **out)
 
 enum panel_err
 store_cert_list(struct store *st, int64_t owner,
-    const struct store_cert_cursor *after, unsigned limit,
+    const struct store_cert_cursor *after, unsigned limit, int brief,
     struct store_cert_list **out)
 {
 	struct store_cert_list	*l;
@@ -230,13 +245,15 @@ store_cert_list(struct store *st, int64_t owner,
 	if ((err = st_count(st, s, &total)) != PANEL_OK)
 		return err;
 	/* One more than a page tells whether there is a next one. */
-	s = st_prep(st, owner ? ST_CERT_LIST_OWNER : ST_CERT_LIST_ALL);
+	s = st_prep(st, brief ? (owner ? ST_CERT_LIST_OWNER_BRIEF :
+	    ST_CERT_LIST_ALL_BRIEF) : owner ? ST_CERT_LIST_OWNER :
+	    ST_CERT_LIST_ALL);
 	if (s == NULL || BIND(st, s, P_I(owner), P_I((int64_t)limit + 1),
 	    P_I(after != NULL ? after->not_after : INT64_MIN),
 	    P_I(after != NULL ? after->id : INT64_MIN)) == -1)
 		return PANEL_ERR_DB;
-	if ((err = cert_page(st, s, limit, &more, cert_row, &l)) !=
-	    PANEL_OK)
+	if ((err = cert_page(st, s, limit, &more, brief ? cert_list_row :
+	    cert_row, &l)) != PANEL_OK)
 		return err;
 	l->total = total;
 	if (more && l->n > 0) {

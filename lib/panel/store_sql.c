@@ -61,6 +61,8 @@
 #define CERT_COLS	CERT_HEAD "c.chain_pem, c.key_enc" CERT_TAIL
 /* What the dashboard's HTML list shows, read by cert_brief_row. */
 #define CERT_BCOLS	"c.id, c.order_id, c.serial, c.not_after, c.domains"
+/* What the certificates page shows, read by cert_list_row. */
+#define CERT_LBCOLS	CERT_BCOLS ", c.owner, c.status"
 #define CERT_LCOLS	CERT_HEAD "NULL, NULL" CERT_TAIL
 /*
  * The canonical form of a JSON array of names p (a parameter or a
@@ -372,6 +374,13 @@ static const char *const sql[] = {
 	[ST_CERT_LIST_OWNER] = "SELECT " CERT_LCOLS " FROM certificates c "
 	    "WHERE c.owner = ?1 AND (c.not_after, c.id) > (?3, ?4) "
 	    "ORDER BY c.not_after, c.id LIMIT ?2",
+	/* The same for the HTML page: cert_list_row's columns. */
+	[ST_CERT_LIST_ALL_BRIEF] = "SELECT " CERT_LBCOLS " FROM "
+	    "certificates c WHERE ?1 = 0 AND (c.not_after, c.id) > (?3, ?4) "
+	    "ORDER BY c.not_after, c.id LIMIT ?2",
+	[ST_CERT_LIST_OWNER_BRIEF] = "SELECT " CERT_LBCOLS " FROM "
+	    "certificates c WHERE c.owner = ?1 AND (c.not_after, c.id) > "
+	    "(?3, ?4) ORDER BY c.not_after, c.id LIMIT ?2",
 	/* Kept by the triggers of 0011 (owner 0: everyone's). */
 	[ST_CERT_COUNT] = "SELECT coalesce(max(n), 0) FROM cert_counts "
 	    "WHERE owner = ?1",

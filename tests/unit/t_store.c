@@ -722,23 +722,23 @@ test_certs(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
 	    g->revoked_reason == -1 && g->status == STORE_CERT_VALID &&
 	    g->ndomains == 1, "cert round trip");
 	store_cert_free(g);
-	ok(store_cert_list(st, alice, NULL, 0, &l) == PANEL_OK && l->n == 2 &&
+	ok(store_cert_list(st, alice, NULL, 0, 0, &l) == PANEL_OK && l->n == 2 &&
 	    l->total == 2 && l->v[0].id == id2 && l->v[0].chain_pem == NULL &&
 	    l->next.id == 0, "list soonest expiry first, no chain, no next");
 	store_cert_list_free(l);
-	ok(store_cert_list(st, 0, NULL, 1, &l) == PANEL_OK && l->n == 1 &&
+	ok(store_cert_list(st, 0, NULL, 1, 0, &l) == PANEL_OK && l->n == 1 &&
 	    l->total == 2 && l->v[0].id == id2 && l->next.id == id2,
 	    "a page of one: the next page's cursor");
 	if (l != NULL) {
 		struct store_cert_cursor	 cur = l->next;
 		struct store_cert_list		*l2 = NULL;
 
-		ok(store_cert_list(st, 0, &cur, 1, &l2) == PANEL_OK &&
+		ok(store_cert_list(st, 0, &cur, 1, 0, &l2) == PANEL_OK &&
 		    l2->n == 1 && l2->total == 2 && l2->v[0].id == id1 &&
 		    l2->next.id == 0, "keyset paging: the page after it");
 		store_cert_list_free(l2);
 		l2 = NULL;
-		ok(store_cert_list(st, bob, NULL, 0, &l2) == PANEL_OK &&
+		ok(store_cert_list(st, bob, NULL, 0, 0, &l2) == PANEL_OK &&
 		    l2->n == 0 && l2->total == 0, "bob has none");
 		store_cert_list_free(l2);
 	}
@@ -2035,6 +2035,61 @@ test_dash_plans(void)
 	sqlite3_close(db);
 }
 
+/*
+ * The brief certificates list (the list page's) holds what the full one
+ * holds in the columns it reads, page after page, for each owner.
+ */
+static void
+test_cert_list_brief(struct store *st, int64_t alice, int64_t bob)
+{
+	struct store_cert_list		*f = NULL, *b = NULL;
+	struct store_cert_cursor	 cur;
+	const int64_t			 owners[] = { 0, alice, bob };
+	size_t				 i, k, d;
+	int				 bad = 0, rows = 0, pages, more;
+
+	for (k = 0; k < sizeof(owners) / sizeof(owners[0]); k++) {
+		for (pages = 0, more = 1; more && pages < 100; pages++) {
+			if (store_cert_list(st, owners[k], pages ? &cur : NULL,
+			    7, 0, &f) != PANEL_OK ||
+			    store_cert_list(st, owners[k], pages ? &cur : NULL,
+			    7, 1, &b) != PANEL_OK) {
+				bad++;
+				break;
+			}
+			bad += f->n != b->n || f->total != b->total ||
+			    f->next.id != b->next.id ||
+			    f->next.not_after != b->next.not_after;
+			for (i = 0; i < f->n && i < b->n; i++, rows++) {
+				const struct store_cert *x = &f->v[i];
+				const struct store_cert *y = &b->v[i];
+
+				bad += x->id != y->id ||
+				    x->order_id != y->order_id ||
+				    x->owner != y->owner ||
+				    x->not_after != y->not_after ||
+				    x->status != y->status ||
+				    strcmp(x->serial, y->serial) != 0 ||
+				    x->ndomains != y->ndomains;
+				for (d = 0; d < x->ndomains &&
+				    d < y->ndomains; d++)
+					bad += strcmp(x->domains[d],
+					    y->domains[d]) != 0;
+			}
+			cur = f->next;
+			more = f->next.id != 0;
+			store_cert_list_free(f);
+			store_cert_list_free(b);
+			f = b = NULL;
+		}
+		store_cert_list_free(f);
+		store_cert_list_free(b);
+		f = b = NULL;
+	}
+	ok(bad == 0 && rows > 100, "the brief certificates list agrees with "
+	    "the full one (%d rows, %d differ)", rows, bad);
+}
+
 /* The string pool of list rows (store.c) and the vectors cut from it. */
 static void
 test_pool(void)
@@ -2174,6 +2229,7 @@ main(void)
 	test_fail_days(st, alice, bob, aacc);
 	test_dash_edges(st, alice, bob, aacc);
 	test_dash_plans();
+	test_cert_list_brief(st, alice, bob);
 	test_two_connections(st);
 	test_order_counts(st, alice);
 	test_guard();
