@@ -343,15 +343,19 @@ CREATE INDEX certificates_valid_expiry ON certificates(status, not_after,
 CREATE INDEX certificates_owner_valid_expiry ON certificates(owner,
 	status, not_after, id, order_id, serial, domains)
 	WHERE status = 'valid';
--- "Recent failures" (ST_ORD_FAILURES*_BRIEF): 0008's indexes of the
--- failed orders, with what the HTML list shows.
+-- "Recent failures" (ST_ORD_FAILURES*): 0008's indexes of the failed
+-- orders, with what the HTML list shows (ORD_BCOLS, error) and then what
+-- the API's adds (the rest of ORD_PCOLS but the certificate, a search of
+-- its own).  The columns after updated only change with it.
 DROP INDEX orders_failures;
 DROP INDEX orders_owner_failures;
 CREATE INDEX orders_failures ON orders(updated, id, status, domains,
-	challenge_type, auto, created, error)
+	challenge_type, auto, created, error, owner, account_id, key_type,
+	auto_renew, expires, renews, retry_at, tries)
 	WHERE status = 'invalid' OR error IS NOT NULL;
 CREATE INDEX orders_owner_failures ON orders(owner, updated, id, status,
-	domains, challenge_type, auto, created, error)
+	domains, challenge_type, auto, created, error, account_id, key_type,
+	auto_renew, expires, renews, retry_at, tries)
 	WHERE status = 'invalid' OR error IS NOT NULL;
 
 PRAGMA user_version = 15;

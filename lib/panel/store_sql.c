@@ -309,7 +309,8 @@ static const char *const sql[] = {
 	    "ORDER BY o.retry_at, o.id LIMIT ?3",
 	/* One owner (orders_owner) and everyone's (orders_updated): an
 	 * "?1 = 0 OR" would keep SQLite from using the owner's index. */
-	/* The partial indexes of 0008 (the same WHERE). */
+	/* The partial indexes of 0008 (the same WHERE), which 0015 widens
+	 * to hold every column but the certificate (ORD_CERT). */
 	[ST_ORD_FAILURES] = "SELECT " ORD_PCOLS " FROM orders o "
 	    "WHERE o.owner = ?1 AND (o.status = 'invalid' OR "
 	    "o.error IS NOT NULL) ORDER BY o.updated DESC, o.id DESC "
@@ -317,8 +318,7 @@ static const char *const sql[] = {
 	[ST_ORD_FAILURES_ALL] = "SELECT " ORD_PCOLS " FROM orders o "
 	    "WHERE (o.status = 'invalid' OR o.error IS NOT NULL) "
 	    "ORDER BY o.updated DESC, o.id DESC LIMIT ?2",
-	/* The same, brief (ORD_BCOLS and the error), for the HTML page:
-	 * 0015's orders_failures and orders_owner_failures hold them. */
+	/* The same, brief (ORD_BCOLS and the error), for the HTML page. */
 	[ST_ORD_FAILURES_BRIEF] = "SELECT " ORD_BCOLS ", o.error FROM orders o "
 	    "WHERE o.owner = ?1 AND (o.status = 'invalid' OR "
 	    "o.error IS NOT NULL) ORDER BY o.updated DESC, o.id DESC "
