@@ -90,27 +90,30 @@
 #define AUDIT_PCOLS	"id, at, actor, ip, action, object, result, detail"
 /*
  * How many of owner ?1's rows (0: everyone's) kept in a table of 0015
- * fall on a day before day d: the below of the last day up to d, and its
- * n when it is before d.
+ * fall before t, whose day is d: the last day up to d gives the days
+ * before it (below) and, when it is before d, its own n; when it is d,
+ * d's rows before t are counted one by one (part, a subquery run only
+ * then: not at all on the many days without any).
  */
-#define BELOW(table, d)	"coalesce((SELECT below + (day < " d ") * n " \
+#define BEFORE(table, d, part) "coalesce((SELECT below + CASE " \
+			"WHEN day < " d " THEN n ELSE " part " END " \
 			"FROM " table " WHERE owner = ?1 AND day <= " d " " \
 			"ORDER BY day DESC LIMIT 1), 0)"
 /*
  * Valid certificates (w: of owner ?1, or "") expiring before t, whose
- * day is d and whose day starts at lo: the days before d from 0015, and
- * d itself one by one (certificates_owner_status or _status_expiry).
+ * day is d and whose day starts at lo (certificates_owner_valid_expiry
+ * or _valid_expiry for d's).
  */
-#define CERTS_BEFORE(w, d, lo, t) BELOW("cert_expiry_below", d) " + " \
+#define CERTS_BEFORE(w, d, lo, t) BEFORE("cert_expiry_below", d, \
 			"(SELECT count(*) FROM certificates WHERE " w \
 			"status = 'valid' AND not_after >= " lo " AND " \
-			"not_after < " t ")"
+			"not_after < " t ")")
 /* Failed (invalid) orders last updated before t, the same way
  * (orders_owner_failures or orders_status_updated). */
-#define FAILS_BEFORE(w, d, lo, t) BELOW("order_fail_below", d) " + " \
+#define FAILS_BEFORE(w, d, lo, t) BEFORE("order_fail_below", d, \
 			"(SELECT count(*) FROM orders WHERE " w \
 			"status = 'invalid' AND updated >= " lo " AND " \
-			"updated < " t ")"
+			"updated < " t ")")
 /*
  * The dashboard's counts (store_dashboard_counts_from).  ?1 owner (0:
  * everyone); for each of from, soon and since: its day, the day's first
