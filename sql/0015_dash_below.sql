@@ -2,25 +2,25 @@
 -- standing numbers from one row per owner (dash_totals, below), and its
 -- lists from indexes alone (at the end).
 --
--- 0010, 0012 and 0013 kept counts per day (and per block of 32 days),
--- and the dashboard added up every day of a window: some 60 rows and a
+-- 0010, 0012 and 0013 kept counts per day (and per block of 32 days), and
+-- the dashboard added up every day of a window: dozens of rows and a
 -- dozen index searches a visit.  Here each day's row also holds how many
 -- come before that day ("below"), so that "how many expire (or failed)
 -- before day D" is the one row at or before D.  The counts are then
 -- differences: valid certificates are all of them (dash_totals) less
--- those expired before now, expiring ones those before now + 30 days
--- less those before now, failures this week all of them (dash_totals)
--- less those before a week ago.
--- Within the day of each bound the store counts rows one by one
--- (store_cert.c store_dashboard_counts_from, store_sql.c
--- ST_DASH_COUNTS*).
+-- those expired before now, expiring ones those before now + 30 days less
+-- those before now, failures this week all of them (dash_totals) less
+-- those before a week ago.  Within the day of each bound the store counts
+-- rows one by one, when that day has any (store_cert.c
+-- store_dashboard_counts_from, store_sql.c ST_DASH_COUNTS*).
 --
 -- A change adds or takes one from its own day's n and from the "below"
 -- of every later day of its owner and of owner 0.  Certificates are
 -- added at the far end (they expire after the others) and orders fail
 -- today, so that touches few rows; a certificate replaced or revoked
--- touches the days up to the last expiry, some 90.  A day whose n falls
--- to 0 is deleted: the day before it answers the same.
+-- touches the days up to the last expiry (some 60 for one of 90 days
+-- renewed with 30 left).  A day whose n falls to 0 is deleted: the day
+-- before it answers the same.
 --
 -- Days are value / 86400 (SQLite's integer division, which truncates),
 -- as in 0010 and 0012; owner 0 is everyone's.
