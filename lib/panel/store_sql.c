@@ -101,8 +101,8 @@
 			"ORDER BY day DESC LIMIT 1), 0)"
 /*
  * Valid certificates (w: of owner ?1, or "") expiring before t, whose
- * day is d and whose day starts at lo (certificates_owner_valid_expiry
- * or _valid_expiry for d's).
+ * day is d and whose day starts at lo; d's own are counted from
+ * certificates_owner_valid_expiry or certificates_valid_expiry.
  */
 #define CERTS_BEFORE(w, d, lo, t) BEFORE("cert_expiry_below", d, \
 			"(SELECT count(*) FROM certificates WHERE " w \
@@ -420,8 +420,8 @@ static const char *const sql[] = {
 	    "certificates c WHERE c.status = 'valid' AND c.not_after >= ?3 "
 	    "ORDER BY c.not_after, c.id LIMIT ?2",
 
-	/* One owner's (certificates_owner_status, orders_owner_failures)
-	 * and everyone's (_ALL). */
+	/* One owner's and everyone's (_ALL): an "?1 = 0 OR" would keep
+	 * SQLite from the owner's indexes. */
 	[ST_DASH_COUNTS] = DASH_COUNTS("owner = ?1 AND "),
 	[ST_DASH_COUNTS_ALL] = DASH_COUNTS(""),
 
