@@ -722,9 +722,10 @@ test_certs(struct store *st, int64_t alice, int64_t bob, int64_t aacc,
 	    g->revoked_reason == -1 && g->status == STORE_CERT_VALID &&
 	    g->ndomains == 1, "cert round trip");
 	store_cert_free(g);
-	ok(store_cert_list(st, alice, NULL, 0, 0, &l) == PANEL_OK && l->n == 2 &&
-	    l->total == 2 && l->v[0].id == id2 && l->v[0].chain_pem == NULL &&
-	    l->next.id == 0, "list soonest expiry first, no chain, no next");
+	ok(store_cert_list(st, alice, NULL, 0, 0, &l) == PANEL_OK &&
+	    l->n == 2 && l->total == 2 && l->v[0].id == id2 &&
+	    l->v[0].chain_pem == NULL && l->next.id == 0,
+	    "list soonest expiry first, no chain, no next");
 	store_cert_list_free(l);
 	ok(store_cert_list(st, 0, NULL, 1, 0, &l) == PANEL_OK && l->n == 1 &&
 	    l->total == 2 && l->v[0].id == id2 && l->next.id == id2,
