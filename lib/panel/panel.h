@@ -6,7 +6,7 @@
  *   crypt.c   private keys at rest: AES-256-GCM under a 0600 KEK file
  *   config.c  etc/acme-panel.conf
  *   valid.c   the table of form fields and their validators (+domain.c)
- *   tmpl.c    templates, escaped by default
+ *   tmpl.c    templates, escaped by default (+tmpl_out.c, tmpl_render.c)
  *   audit.c   the append-only, hash-chained audit log
  *   auth.c    passwords, sessions, CSRF, API tokens, roles
  *
@@ -297,7 +297,7 @@ enum panel_err	 panel_punycode_label(const char *utf8, size_t len,
 void		 panel_strv_free(char **v, size_t n);
 
 /* ------------------------------------------------------------------ */
-/* Templates (tmpl.c).                                                  */
+/* Templates (tmpl.c, tmpl_out.c, tmpl_render.c).                       */
 
 /*
  * Syntax, over a Jansson json_t tree (objects, arrays, scalars):
