@@ -18,7 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
 
 #include "panel_priv.h"
 
@@ -66,52 +65,40 @@ audit_result_parse(const char *s, enum audit_result *out)
 	return -1;
 }
 
-static int
-digest_field(EVP_MD_CTX *md, const char *v)
-{
-	char	 len[24];
-	size_t	 n = strlen(v);
-
-	snprintf(len, sizeof(len), "%zu:", n);
-	return EVP_DigestUpdate(md, len, strlen(len)) == 1 &&
-	    EVP_DigestUpdate(md, v, n) == 1 &&
-	    EVP_DigestUpdate(md, "\n", 1) == 1 ? 0 : -1;
-}
-
-/* hex = SHA-256(prev || canonical(e)); 0 or -1. */
+/*
+ * hex = SHA-256(prev || CANON_TAG || each field as "LEN:" VALUE "\n"), the
+ * fields being id, at, actor, ip, action, object, result and detail; 0,
+ * or -1.
+ */
 static int
 entry_hash(const char *prev, const struct audit_entry *e, char hex[65])
 {
-	static const char	 digits[] = "0123456789abcdef";
-	EVP_MD_CTX		*md;
-	unsigned char		 d[32];
-	unsigned int		 dlen = 0;
-	char			 id[24];
-	int			 rc = -1;
-	size_t			 i;
+	const char		*f[8];
+	struct panel_part	 v[2 + 3 * 8];
+	char			 id[24], len[8][24];
+	size_t			 i, n = 0;
 
 	snprintf(id, sizeof(id), "%" PRId64, e->id);
-	if ((md = EVP_MD_CTX_new()) == NULL)
-		return -1;
-	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(md, prev, strlen(prev)) != 1 ||
-	    EVP_DigestUpdate(md, CANON_TAG, strlen(CANON_TAG)) != 1 ||
-	    digest_field(md, id) || digest_field(md, e->at) ||
-	    digest_field(md, e->actor) || digest_field(md, e->ip) ||
-	    digest_field(md, e->action) || digest_field(md, e->object) ||
-	    digest_field(md, audit_result_name(e->result)) ||
-	    digest_field(md, e->detail) ||
-	    EVP_DigestFinal_ex(md, d, &dlen) != 1 || dlen != sizeof(d))
-		goto out;
-	for (i = 0; i < sizeof(d); i++) {
-		hex[2 * i] = digits[d[i] >> 4];
-		hex[2 * i + 1] = digits[d[i] & 0xf];
+	f[0] = id;
+	f[1] = e->at;
+	f[2] = e->actor;
+	f[3] = e->ip;
+	f[4] = e->action;
+	f[5] = e->object;
+	f[6] = audit_result_name(e->result);
+	f[7] = e->detail;
+	v[n++] = (struct panel_part){ prev, strlen(prev) };
+	v[n++] = (struct panel_part){ CANON_TAG, strlen(CANON_TAG) };
+	for (i = 0; i < 8; i++) {
+		if (f[i] == NULL)
+			return -1;
+		snprintf(len[i], sizeof(len[i]), "%zu:", strlen(f[i]));
+		v[n++] = (struct panel_part){ len[i], strlen(len[i]) };
+		v[n++] = (struct panel_part){ f[i], strlen(f[i]) };
+		v[n++] = (struct panel_part){ "\n", 1 };
 	}
-	hex[64] = '\0';
-	rc = 0;
-out:
-	EVP_MD_CTX_free(md);
-	return rc;
+	panel_sha256_parts(v, n, hex);
+	return 0;
 }
 
 static void

@@ -40,11 +40,21 @@ typedef int	(*panel_write_fn)(void *arg, const char *buf, size_t len);
 /* ------------------------------------------------------------------ */
 /* Utilities (util.c).                                                  */
 
-/* 32 random bytes (RAND_bytes) as 43 base64url characters; *out is the
+/* 32 random bytes (panel_random) as 43 base64url characters; *out is the
  * caller's (free()).  With prefix (e.g. "acme_") it is prepended. */
 enum panel_err	 panel_random_token(const char *prefix, char **out);
+/* len bytes from the kernel (getrandom); 0, or -1. */
+int		 panel_random(void *buf, size_t len);
 /* Lower-case hex SHA-256 of s into hex[65]. */
 void		 panel_sha256_hex(const void *s, size_t len, char hex[65]);
+/* One part of what panel_sha256_parts hashes. */
+struct panel_part {
+	const void	*p;
+	size_t		 len;
+};
+/* Lower-case hex SHA-256 of the n parts of v, in order, into hex[65]. */
+void		 panel_sha256_parts(const struct panel_part *v, size_t n,
+		    char hex[65]);
 /* UTC ISO 8601 "YYYY-MM-DDTHH:MM:SSZ" of t into buf[21]; returns buf. */
 char		*panel_time_iso(time_t t, char buf[21]);
 /* The same as "YYYY-MM-DD HH:MM" (UTC), as pages show it. */

@@ -2,6 +2,13 @@
  * Small things the panel's files share: error and status names, random
  * tokens, SHA-256, UTC time text, durable file writes, escaping.
  */
+/*
+ * SHA256_Init, _Update and _Final (see panel_sha256_parts) are deprecated
+ * in OpenSSL 3.0 in favour of EVP, on purpose here.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -14,8 +21,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "panel_priv.h"
 
@@ -163,7 +169,7 @@ panel_random_token(const char *prefix, char **out)
 	size_t		 plen;
 
 	*out = NULL;
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+	if (panel_random(rnd, sizeof(rnd)) == -1)
 		return PANEL_ERR_CRYPTO;
 	if (acme_b64url_encode(rnd, sizeof(rnd), &b) != ACME_OK) {
 		OPENSSL_cleanse(rnd, sizeof(rnd));
@@ -186,34 +192,71 @@ panel_random_token(const char *prefix, char **out)
 }
 
 /*
- * The digest is fetched once and kept for the process: EVP_sha256() alone
- * makes every digest look its implementation up again, and a request
- * hashes its session cookie or API token.
+ * The kernel's random bytes (getrandom(2), which waits only until the
+ * pool is first seeded): 0, or -1.  Not RAND_bytes: its first call starts
+ * OpenSSL's provider and DRBG, 1.5 MiB of resident memory in a process
+ * that otherwise never needs them (see panel_sha256_parts).
+ */
+int
+panel_random(void *buf, size_t len)
+{
+	unsigned char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = getrandom(p, len, 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * SHA-256 of the n parts of v, one after the other, as lower-case hex.
+ * OpenSSL's own SHA-256 code, called directly rather than through EVP:
+ * the first EVP digest of a process loads the default provider, which
+ * maps about 1.5 MiB of libcrypto that a page view never uses otherwise
+ * (tests/bench/panel.sh measures acme.fcgi's resident memory against 8
+ * MiB); hashing a session cookie, an API token or an audit entry is all
+ * the panel's own hashing.  Keys, signatures and CA traffic keep EVP.
  */
 void
-panel_sha256_hex(const void *s, size_t len, char hex[65])
+panel_sha256_parts(const struct panel_part *v, size_t n, char hex[65])
 {
 	static const char	 digits[] = "0123456789abcdef";
-	static EVP_MD		*sha256;
-	unsigned char		 md[32];
-	unsigned int		 mdlen = 0;
+	SHA256_CTX		 c;
+	unsigned char		 md[SHA256_DIGEST_LENGTH];
 	size_t			 i;
+	int			 ok;
 
-	if (sha256 == NULL)
-		sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
-	if (sha256 == NULL ||
-	    EVP_Digest(s, len, md, &mdlen, sha256, NULL) != 1 ||
-	    mdlen != sizeof(md)) {
-		/* Cannot happen with the default provider; fail closed. */
+	ok = SHA256_Init(&c) == 1;
+	for (i = 0; ok && i < n; i++)
+		ok = SHA256_Update(&c, v[i].p, v[i].len) == 1;
+	if (!ok || SHA256_Final(md, &c) != 1) {
+		/* Cannot happen; fail closed. */
+		OPENSSL_cleanse(&c, sizeof(c));
 		memset(hex, '0', 64);
 		hex[64] = '\0';
 		return;
 	}
+	OPENSSL_cleanse(&c, sizeof(c));
 	for (i = 0; i < sizeof(md); i++) {
 		hex[2 * i] = digits[md[i] >> 4];
 		hex[2 * i + 1] = digits[md[i] & 0xf];
 	}
 	hex[64] = '\0';
+}
+
+void
+panel_sha256_hex(const void *s, size_t len, char hex[65])
+{
+	struct panel_part	 part = { s, len };
+
+	panel_sha256_parts(&part, 1, hex);
 }
 
 int

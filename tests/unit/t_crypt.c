@@ -1,6 +1,7 @@
 /*
  * crypt: the KEK file (creation, permissions), AES-256-GCM sealing with
- * row-bound associated data, tampering, and the durable-write helper.
+ * row-bound associated data, tampering, and the durable-write helper;
+ * the panel's own SHA-256 and random bytes (util.c), against EVP.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -12,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "panel.h"
 #include "tap.h"
@@ -203,11 +206,78 @@ test_write_file(void)
 	unlink(path);
 }
 
+/* The hex SHA-256 of s (len bytes) by EVP, the reference. */
+static void
+evp_hex(const unsigned char *s, size_t len, char hex[65])
+{
+	unsigned char	 md[32];
+	unsigned int	 n = 0;
+	size_t		 i;
+
+	if (EVP_Digest(s, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+		tap_bail("EVP_Digest");
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/*
+ * panel_sha256_hex and _parts: FIPS 180-4's examples, then random
+ * inputs of every length to 300 (the block edges 55/56/64) hashed whole
+ * and cut into random parts, each against EVP; panel_random fills what
+ * it is given and does not repeat itself.
+ */
+static void
+test_sha256_random(void)
+{
+	struct panel_part	 v[8];
+	unsigned char		 buf[300], a[64], b[64];
+	char			 hex[65], ref[65];
+	size_t			 len, k, at, n, bad = 0, badp = 0;
+
+	panel_sha256_hex("abc", 3, hex);
+	is_str(hex, "ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad", "SHA-256(\"abc\")");
+	panel_sha256_hex("", 0, hex);
+	is_str(hex, "e3b0c44298fc1c149afbf4c8996fb924"
+	    "27ae41e4649b934ca495991b7852b855", "SHA-256 of nothing");
+	v[0] = (struct panel_part){ "ab", 2 };
+	v[1] = (struct panel_part){ "", 0 };
+	v[2] = (struct panel_part){ "c", 1 };
+	panel_sha256_parts(v, 3, hex);
+	is_str(hex, "ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad", "\"ab\" + \"\" + \"c\"");
+	ok(panel_random(buf, sizeof(buf)) == 0, "300 random bytes");
+	for (len = 0; len <= sizeof(buf); len++) {
+		evp_hex(buf, len, ref);
+		panel_sha256_hex(buf, len, hex);
+		bad += strcmp(hex, ref) != 0;
+		/* The same bytes in up to 8 random parts. */
+		for (n = 0, at = 0; n < 8 && at < len; n++) {
+			k = n == 7 ? len - at : (size_t)rand() % (len - at + 1);
+			v[n] = (struct panel_part){ buf + at, k };
+			at += k;
+		}
+		if (at < len)
+			v[n++] = (struct panel_part){ buf + at, len - at };
+		panel_sha256_parts(v, n, hex);
+		badp += strcmp(hex, ref) != 0;
+	}
+	ok(bad == 0, "lengths 0-300: panel_sha256_hex equals EVP's SHA-256");
+	ok(badp == 0, "and the same bytes cut into parts");
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	ok(panel_random(a, sizeof(a)) == 0 && panel_random(b, sizeof(b)) ==
+	    0 && memcmp(a, b, sizeof(a)) != 0 && memcmp(a, (char[64]){ 0 },
+	    sizeof(a)) != 0, "two draws of 64 random bytes differ, and are "
+	    "not zeros");
+}
+
 int
 main(void)
 {
 	if (mkdtemp(dir) == NULL)
 		tap_bail("mkdtemp");
+	test_sha256_random();
 	test_kek();
 	test_kek_race();
 	test_write_file();
