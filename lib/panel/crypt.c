@@ -106,7 +106,8 @@ kek_create(const char *path)
 		errno = ENAMETOOLONG;
 		return PANEL_ERR_IO;
 	}
-	if (RAND_bytes(key, sizeof(key)) != 1)
+	/* The kernel's bytes, not RAND_bytes: see panel_random. */
+	if (panel_random(key, sizeof(key)) == -1)
 		return PANEL_ERR_CRYPTO;
 	(void)unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
