@@ -219,42 +219,6 @@ store_order_add_authz(struct store *st, int64_t order_id,
  * retry_at, tries, lease_owner, 20 lease_token, lease_until, created,
  * updated, certificate id. */
 
-static int
-order_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
-{
-	struct store_order	*o = arg;
-
-	o->id = col_int(s, 0);
-	o->owner = col_int(s, 1);
-	o->account_id = col_int(s, 2);
-	if (store_ord_status_parse(col_text(s, 4), &o->status) == -1)
-		o->status = STORE_ORD_INVALID;
-	o->key_type = col_keytype(s, 6);
-	o->challenge_type = acme_chtype_parse(col_text(s, 7));
-	o->autom = col_int(s, 8) != 0;
-	o->auto_renew = col_int(s, 9) != 0;
-	o->expires = col_int(s, 11);
-	o->renews = col_int(s, 16);
-	o->retry_at = col_int(s, 17);
-	o->tries = col_int(s, 18);
-	o->lease_token = col_int(s, 20);
-	o->lease_until = col_int(s, 21);
-	o->created = col_int(s, 22);
-	o->updated = col_int(s, 23);
-	o->certificate_id = col_int(s, 24);
-	/* key_enc is never pooled (it is wiped when freed). */
-	if (col_strp(s, 3, pp, &o->order_url) == -1 ||
-	    json_strvp(col_text(s, 5), pp, &o->domains, &o->ndomains) == -1 ||
-	    col_strp(s, 10, pp, &o->error) == -1 ||
-	    col_strp(s, 12, pp, &o->finalize_url) == -1 ||
-	    col_strp(s, 13, pp, &o->cert_url) == -1 ||
-	    col_blob(s, 14, &o->key_enc, &o->key_enc_len) == -1 ||
-	    col_strp(s, 15, pp, &o->replaces) == -1 ||
-	    col_strp(s, 19, pp, &o->lease_owner) == -1)
-		return -1;
-	return 0;
-}
-
 /* ORD_PCOLS (the pages' and the API's lists): ORD_COLS's places, of
  * which the query makes the CA's URLs, the key, replaces and the lease
  * NULL or 0; those are not read (st_rows cleared the element). */
@@ -281,6 +245,28 @@ page_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
 	o->certificate_id = col_int(s, 24);
 	if (json_strvp(col_text(s, 5), pp, &o->domains, &o->ndomains) == -1 ||
 	    col_strp(s, 10, pp, &o->error) == -1)
+		return -1;
+	return 0;
+}
+
+/* ORD_COLS: page_row's columns, then the CA's URLs, the key, replaces
+ * and the lease. */
+static int
+order_row(sqlite3_stmt *s, void *arg, struct strpool **pp)
+{
+	struct store_order	*o = arg;
+
+	if (page_row(s, arg, pp) == -1)
+		return -1;
+	o->lease_token = col_int(s, 20);
+	o->lease_until = col_int(s, 21);
+	/* key_enc is never pooled (it is wiped when freed). */
+	if (col_strp(s, 3, pp, &o->order_url) == -1 ||
+	    col_strp(s, 12, pp, &o->finalize_url) == -1 ||
+	    col_strp(s, 13, pp, &o->cert_url) == -1 ||
+	    col_blob(s, 14, &o->key_enc, &o->key_enc_len) == -1 ||
+	    col_strp(s, 15, pp, &o->replaces) == -1 ||
+	    col_strp(s, 19, pp, &o->lease_owner) == -1)
 		return -1;
 	return 0;
 }
