@@ -474,6 +474,56 @@ stream_bad(void)
 	ok(b.calls == 0 && b.p == NULL, "none of them wrote anything");
 }
 
+/*
+ * Strings of plain characters of every length 0-80, as values and as
+ * keys, with one character that is not plain (a quote, a backslash, a
+ * control, NUL, the first byte of "\xc3\xa9", DEL which is plain) at every
+ * position: what plain_run scans 16 bytes at a time, against json_dumps.
+ */
+static void
+long_runs(void)
+{
+	static const char *const odd[] = { "\"", "\\", "\x1f", "\x7f",
+	    "\xc3\xa9", "~" };
+	char		 s[96], *ours, *theirs;
+	json_t		*v;
+	size_t		 len, at, k, n, bad = 0, tried = 0;
+
+	for (len = 0; len <= 80; len++)
+		for (at = 0; at <= len; at++)
+			for (k = 0; k <= sizeof(odd) / sizeof(odd[0]); k++) {
+				memset(s, 'a' + (int)(len % 26), len);
+				n = len;
+				if (k < sizeof(odd) / sizeof(odd[0])) {
+					n = at;
+					memcpy(s + n, odd[k], strlen(odd[k]));
+					n += strlen(odd[k]);
+					memset(s + n, 'z', len - at);
+					n += len - at;
+				} else if (at < len)
+					s[at] = '\0';	/* NUL inside */
+				s[n] = '\0';
+				v = json_pack("{s:o,s:i}", "k", json_stringn(s, n),
+				    "x", 1);
+				/* The same text as a key, when it has no NUL. */
+				if (strlen(s) == n)
+					json_object_set_new(v, s, json_true());
+				tried++;
+				if (!same(v, &ours, &theirs) ||
+				    (free(ours), free(theirs), 0) ||
+				    !same_stream(v, &ours, &theirs)) {
+					if (bad++ < 3)
+						tap_diag("len %zu at %zu odd %zu",
+						    len, at, k);
+				}
+				free(ours);
+				free(theirs);
+				json_decref(v);
+			}
+	ok(bad == 0, "%zu strings and keys with long plain runs: as "
+	    "json_dumps writes them (%zu differ)", tried, bad);
+}
+
 int
 main(void)
 {
@@ -524,6 +574,7 @@ main(void)
 	    "them (%zu differ)", bad);
 	ok(sbad == 0, "the same 20,000 streamed call by call: as json_dumps "
 	    "writes them (%zu differ)", sbad);
+	long_runs();
 
 	v = json_pack("[s,o]", "ok", json_stringn_nocheck("a\xff", 2));
 	ok(panel_json_write(v, buf_write, &b) == -1 &&
