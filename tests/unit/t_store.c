@@ -1393,6 +1393,64 @@ test_order_counts(struct store *st, int64_t alice)
 	sqlite3_close(db);
 }
 
+/* The test database opened beside the store, in a transaction. */
+static sqlite3 *
+raw_begin(void)
+{
+	sqlite3	*db = NULL;
+
+	if (sqlite3_open(dbpath, &db) != SQLITE_OK)
+		tap_bail("sqlite3_open");
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		tap_bail("BEGIN");
+	return db;
+}
+
+/*
+ * A time of row i for the random-count tests: within span days from
+ * back days before t0, every 7th on a day's first or last second.
+ */
+static int64_t
+rnd_edge_time(unsigned *seed, int i, int64_t t0, int span, int back)
+{
+	const int64_t	 day = 86400;
+	int64_t		 t;
+
+	*seed = *seed * 1103515245 + 12345;
+	t = t0 + (int64_t)(*seed >> 8) % (span * day) - back * day;
+	if (i % 7 == 0)
+		t = t / day * day + (i % 2 ? day - 1 : 0);
+	return t;
+}
+
+/*
+ * Behind the store's back, the rows of table that where picks: some
+ * moved by days in column at (at + 86400 * (id % days) - back), some
+ * turned to status to and some to 'valid', some deleted, some moved
+ * between alice and bob; then COMMIT.  SQLite's result codes or'ed.
+ */
+static int
+raw_shuffle(sqlite3 *db, const char *table, const char *where,
+    const char *at, int days, int back, const char *to, int64_t alice,
+    int64_t bob)
+{
+	char	 sql[1024];
+	int	 rc = 0;
+
+	snprintf(sql, sizeof(sql), "UPDATE %s SET %s = %s + 86400 * "
+	    "(id %% %d) - %d WHERE %s AND id %% 4 = 0; UPDATE %s SET status "
+	    "= '%s' WHERE %s AND id %% 9 = 1; UPDATE %s SET status = 'valid' "
+	    "WHERE %s AND id %% 11 = 2; DELETE FROM %s WHERE %s AND "
+	    "id %% 13 = 3; UPDATE %s SET owner = CASE owner WHEN %lld THEN "
+	    "%lld ELSE %lld END WHERE %s AND id %% 6 = 5", table, at, at, days,
+	    back, where, table, to, where, table, where, table, where, table,
+	    (long long)alice, (long long)bob, (long long)alice, where);
+	rc |= sqlite3_exec(db, sql, NULL, NULL, NULL);
+	rc |= sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	return rc;
+}
+
 /*
  * "Expiring within the window" from the per-day counts of 0010 and the
  * two edge days equals a plain count, for windows of every shape, after
@@ -1415,16 +1473,9 @@ test_expiry_days(struct store *st, int64_t alice, int64_t bob,
 
 	owners[1] = alice;
 	owners[2] = bob;
-	if (sqlite3_open(dbpath, &db) != SQLITE_OK)
-		tap_bail("sqlite3_open");
-	sqlite3_busy_timeout(db, 5000);
-	rc |= sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	db = raw_begin();
 	for (i = 0; i < 400; i++) {
-		seed = seed * 1103515245 + 12345;
-		/* Every 7th on a day's first or last second. */
-		from = t0 + (int64_t)(seed >> 8) % (45 * day) - 5 * day;
-		if (i % 7 == 0)
-			from = from / day * day + (i % 2 ? day - 1 : 0);
+		from = rnd_edge_time(&seed, i, t0, 45, 5);
 		snprintf(sql, sizeof(sql), "INSERT INTO certificates (owner, "
 		    "account_id, serial, not_before, not_after, domains, "
 		    "chain_pem, status, created, updated) VALUES (%lld, %lld, "
@@ -1434,19 +1485,8 @@ test_expiry_days(struct store *st, int64_t alice, int64_t bob,
 		rc |= sqlite3_exec(db, sql, NULL, NULL, NULL);
 	}
 	/* Moves between days, owners and statuses; some leave. */
-	rc |= sqlite3_exec(db, "UPDATE certificates SET not_after = "
-	    "not_after + 86400 * (id % 5) - 3600 WHERE serial LIKE 'e%' "
-	    "AND id % 4 = 0; UPDATE certificates SET status = 'revoked' "
-	    "WHERE serial LIKE 'e%' AND id % 9 = 1; UPDATE certificates "
-	    "SET status = 'valid' WHERE serial LIKE 'e%' AND id % 11 = 2; "
-	    "DELETE FROM certificates WHERE serial LIKE 'e%' AND "
-	    "id % 13 = 3", NULL, NULL, NULL);
-	snprintf(sql, sizeof(sql), "UPDATE certificates SET owner = CASE "
-	    "owner WHEN %lld THEN %lld ELSE %lld END WHERE serial LIKE 'e%%' "
-	    "AND id %% 6 = 5", (long long)alice, (long long)bob,
-	    (long long)alice);
-	rc |= sqlite3_exec(db, sql, NULL, NULL, NULL);
-	rc |= sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	rc |= raw_shuffle(db, "certificates", "serial LIKE 'e%'",
+	    "not_after", 5, 3600, "revoked", alice, bob);
 	ok(rc == SQLITE_OK, "400 certificates written, moved and deleted "
 	    "behind the store's back");
 	kept_check(db, "cert_expiry_below", "day", "certificates",
@@ -1528,15 +1568,9 @@ test_fail_days(struct store *st, int64_t alice, int64_t bob, int64_t aacc)
 
 	owners[1] = alice;
 	owners[2] = bob;
-	if (sqlite3_open(dbpath, &db) != SQLITE_OK)
-		tap_bail("sqlite3_open");
-	sqlite3_busy_timeout(db, 5000);
-	rc |= sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	db = raw_begin();
 	for (i = 0; i < 300; i++) {
-		seed = seed * 1103515245 + 12345;
-		t = t0 + (int64_t)(seed >> 8) % (20 * day) - 10 * day;
-		if (i % 7 == 0)
-			t = t / day * day + (i % 2 ? day - 1 : 0);
+		t = rnd_edge_time(&seed, i, t0, 20, 10);
 		snprintf(sql, sizeof(sql), "INSERT INTO orders (owner, "
 		    "account_id, status, domains, key_type, created, updated) "
 		    "VALUES (%lld, %lld, '%s', '[\"f%d.example\"]', 'ec-256', "
@@ -1544,19 +1578,8 @@ test_fail_days(struct store *st, int64_t alice, int64_t bob, int64_t aacc)
 		    (long long)aacc, status[(seed >> 4) % 4], i, (long long)t);
 		rc |= sqlite3_exec(db, sql, NULL, NULL, NULL);
 	}
-	rc |= sqlite3_exec(db, "UPDATE orders SET updated = updated + "
-	    "86400 * (id % 3) - 7200 WHERE domains LIKE '%f%.example%' AND "
-	    "id % 4 = 0; UPDATE orders SET status = 'invalid' WHERE domains "
-	    "LIKE '%f%.example%' AND id % 9 = 1; UPDATE orders SET status = "
-	    "'valid' WHERE domains LIKE '%f%.example%' AND id % 11 = 2; "
-	    "DELETE FROM orders WHERE domains LIKE '%f%.example%' AND "
-	    "id % 13 = 3", NULL, NULL, NULL);
-	snprintf(sql, sizeof(sql), "UPDATE orders SET owner = CASE owner "
-	    "WHEN %lld THEN %lld ELSE %lld END WHERE domains LIKE "
-	    "'%%f%%.example%%' AND id %% 6 = 5", (long long)alice,
-	    (long long)bob, (long long)alice);
-	rc |= sqlite3_exec(db, sql, NULL, NULL, NULL);
-	rc |= sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	rc |= raw_shuffle(db, "orders", "domains LIKE '%f%.example%'",
+	    "updated", 3, 7200, "invalid", alice, bob);
 	ok(rc == SQLITE_OK, "300 orders written, moved and deleted behind "
 	    "the store's back");
 	kept_check(db, "order_fail_below", "day", "orders",
